@@ -1,0 +1,1 @@
+"""Shared plumbing for every registry service: settings, database, outbox, inbox, telemetry, HTTP."""
