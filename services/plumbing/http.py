@@ -1,0 +1,67 @@
+"""HTTP conventions shared by every service: RFC 9457 problem details and health endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemError(Exception):
+    """Raise from an endpoint to answer with a problem+json body."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error answers in problem+json; validation errors list each bad field with its reason."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body") or "(body)",
+                "reason": err["msg"],
+                **({"input": err["input"]} if _is_small(err.get("input")) else {}),
+            }
+            for err in exc.errors()
+        ]
+        return problem(
+            422,
+            "Invalid request",
+            f"{len(errors)} field(s) are invalid: " + "; ".join(f"{e['field']}: {e['reason']}" for e in errors),
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(
+            exc.status_code, "Error"
+        )
+        response = problem(exc.status_code, title, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+
+
+def _is_small(value: Any) -> bool:
+    return isinstance(value, (int, float, str, bool)) and len(str(value)) <= 200

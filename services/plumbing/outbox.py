@@ -1,0 +1,160 @@
+"""Transactional outbox: events are written with the state change that caused them, then relayed to Kafka.
+
+`enqueue` runs inside the caller's transaction, so an event exists if and only if its state change committed.
+`OutboxRelay` publishes unpublished rows in order (idempotent producer, acks=all), marks them published, and
+retries what failed; a crash between publishing and marking re-publishes, which consumers' inboxes absorb.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from registry_contracts import Envelope
+
+from .telemetry import Counters, current_trace_headers
+
+log = logging.getLogger(__name__)
+
+# Enqueues one message with the producer and returns the future of its acknowledgement.
+Publisher = Callable[[str, bytes, bytes, dict[str, str]], Awaitable["asyncio.Future[Any]"]]
+
+
+def notify_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+async def enqueue(conn: asyncpg.Connection, *, topic: str, envelope: Envelope[Any]) -> None:
+    """Add an event to the outbox in the caller's transaction, with the current trace context."""
+    headers = {
+        "ce_type": envelope.type,
+        "ce_id": str(envelope.id),
+        "content-type": "application/cloudevents+json",
+        **current_trace_headers(),
+    }
+    await conn.execute(
+        "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, headers)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        envelope.id,
+        topic,
+        envelope.subject,
+        envelope.type,
+        envelope.model_dump_json(),
+        json.dumps(headers),
+    )
+    # Wakes the relay at commit (NOTIFY is transactional); polling remains the fallback.
+    await conn.execute("SELECT pg_notify($1, '')", notify_channel(await _schema_of(conn)))
+
+
+async def _schema_of(conn: asyncpg.Connection) -> str:
+    return str(await conn.fetchval("SELECT current_schema()"))
+
+
+class OutboxRelay:
+    """Publishes a schema's outbox rows to Kafka; one per process, safe to run in several replicas."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publish: Publisher,
+        *,
+        schema: str,
+        batch_size: int = 200,
+        poll_seconds: float = 0.5,
+        counters: Counters | None = None,
+    ) -> None:
+        self._pool = pool
+        self._publish = publish
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._counters = counters or Counters()
+        self._listener: asyncpg.Connection | None = None
+
+    async def run(self) -> None:
+        """Relay until cancelled. Errors are logged and retried with backoff; nothing is skipped."""
+        await self._listen()
+        backoff = self._poll_seconds
+        while True:
+            try:
+                published = await self.relay_once()
+                backoff = self._poll_seconds
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; retrying in %.1fs", backoff)
+                published = 0
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if published < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.close()
+            self._listener = None
+
+    async def _listen(self) -> None:
+        try:
+            self._listener = await self._pool.acquire()
+            await self._listener.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
+        except Exception:  # polling still works without notifications
+            log.warning("outbox relay could not LISTEN; falling back to polling", exc_info=True)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unpublished rows, oldest first; returns how many were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            # SKIP LOCKED lets replicas share the backlog without publishing a row twice at once.
+            rows = await conn.fetch(
+                "SELECT seq, id, aggregatetype, aggregateid, payload, headers FROM outbox"
+                " WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            try:
+                await self._publish_all(rows)
+            except Exception as error:
+                await conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])",
+                    [r["seq"] for r in rows],
+                    repr(error)[:2000],
+                )
+                self._counters.add("outbox_publish_failures", len(rows))
+                raise
+            await conn.execute(
+                "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])",
+                [r["seq"] for r in rows],
+            )
+        self._counters.add("outbox_published", len(rows))
+        return len(rows)
+
+    async def _publish_all(self, rows: Sequence[asyncpg.Record]) -> None:
+        # Enqueued one by one, in order, then acknowledged together: the idempotent producer keeps
+        # per-partition order across retries, and acks=all means acknowledged rows survive a broker loss.
+        acknowledgements = []
+        for row in rows:
+            acknowledgements.append(
+                await self._publish(
+                    row["aggregatetype"],
+                    row["aggregateid"].encode(),
+                    row["payload"].encode(),
+                    json.loads(row["headers"]),
+                )
+            )
+        await asyncio.gather(*acknowledgements)
+
+
+async def outbox_backlog(pool: asyncpg.Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))

@@ -1,0 +1,214 @@
+"""One place that wires a service: settings, telemetry, database, migrations, Kafka, relay, consumer, HTTP.
+
+Every service builds its app with `build_service_app`, passing its own migrations, event subscriptions and
+API router; clients are created in the lifespan, never at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiokafka.structs import ConsumerRecord
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+from faststream.security import SASLScram512
+
+from registry_contracts import dead_letter_topic
+
+from .db import create_pool, migrate
+from .http import install_problem_handlers
+from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
+from .outbox import OutboxRelay, outbox_backlog
+from .rule_profile import RuleProfile, load_rule_profile
+from .settings import ServiceSettings
+from .telemetry import Counters, configure_telemetry
+
+log = logging.getLogger(__name__)
+PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class ServiceState:
+    """What a running service holds; handlers and endpoints reach it through `app.state.service`."""
+
+    settings: ServiceSettings
+    profile: RuleProfile
+    broker: KafkaBroker
+    counters: Counters = field(default_factory=Counters)
+    pool: asyncpg.Pool | None = None
+    consumer: EventConsumer | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        if self.pool is None:
+            raise RuntimeError("the service is not started")
+        return self.pool
+
+
+SubscriptionsFactory = Callable[[ServiceState], Mapping[str, Subscription]]
+Hook = Callable[[ServiceState], Awaitable[None]]
+
+
+def make_broker(settings: ServiceSettings) -> KafkaBroker:
+    security = None
+    if settings.kafka_security_protocol.startswith("SASL"):
+        security = SASLScram512(
+            username=settings.kafka_sasl_username or "",
+            password=settings.kafka_sasl_password or "",
+            use_ssl=settings.kafka_security_protocol == "SASL_SSL",
+        )
+    return KafkaBroker(
+        settings.kafka_bootstrap_servers.split(","),
+        client_id=f"registry-{settings.service_name}",
+        enable_idempotence=True,
+        acks="all",
+        security=security,
+        logger=logging.getLogger(f"faststream.{settings.service_name}"),
+    )
+
+
+async def _raw_body(message: StreamMessage[Any]) -> Any:
+    # The consumer parses envelopes itself so that a malformed message can be dead-lettered.
+    return message.body
+
+
+def build_service_app(
+    settings: ServiceSettings,
+    *,
+    migrations: Path,
+    topics: Sequence[str],
+    subscriptions: SubscriptionsFactory,
+    router: APIRouter | None = None,
+    on_started: Hook | None = None,
+    background: Sequence[Callable[[ServiceState], Awaitable[None]]] = (),
+    title: str = "",
+    description: str = "",
+    version: str = "1.0.0",
+    broker: KafkaBroker | None = None,
+) -> FastAPI:
+    """The service's ASGI app; its lifespan starts and stops everything the service needs."""
+    profile = load_rule_profile(settings.rule_profile)
+    state = ServiceState(settings=settings, profile=profile, broker=broker or make_broker(settings))
+    name = settings.service_name
+
+    if topics:
+
+        @state.broker.subscriber(
+            *topics,
+            group_id=name,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            decoder=_raw_body,
+        )
+        async def on_message(message: KafkaMessage) -> None:
+            record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
+            assert state.consumer is not None
+            incoming = IncomingMessage(
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                key=record.key,
+                value=record.value or b"",
+                headers={k: v.decode("utf-8", "replace") for k, v in (record.headers or ())},
+            )
+            try:
+                await state.consumer.process(incoming)
+            except INFRASTRUCTURE_ERRORS:
+                log.warning("infrastructure failure; the message will be redelivered", exc_info=True)
+                await asyncio.sleep(1.0)  # not a hot loop while the database is away
+                raise
+
+    async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
+        return await state.broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_telemetry(
+            name, log_level=settings.log_level, log_file=settings.log_file, traces_file=settings.otel_traces_file
+        )
+        state.pool = await create_pool(settings.database_url, schema=name, max_size=settings.db_pool_max)
+        await migrate(state.pool, schema=name, directory=PLUMBING_MIGRATIONS, ledger="plumbing_migrations")
+        await migrate(state.pool, schema=name, directory=migrations)
+        state.consumer = EventConsumer(
+            state.pool,
+            consumer=name,
+            dead_letter_topic=dead_letter_topic(name).name,
+            subscriptions=subscriptions(state),
+            max_attempts=settings.consumer_max_attempts,
+            counters=state.counters,
+        )
+        relay = OutboxRelay(
+            state.pool,
+            publish,
+            schema=name,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+            counters=state.counters,
+        )
+        await state.broker.start()
+        tasks = [asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")]
+        tasks += [asyncio.create_task(job(state), name=f"{name}-{job.__name__}") for job in background]
+        if on_started is not None:
+            await on_started(state)
+        log.info("%s started on port %d", name, settings.port)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await relay.close()
+            await state.broker.stop()
+            await state.pool.close()
+
+    app = FastAPI(title=title or f"registry {name}", description=description, version=version, lifespan=lifespan)
+    app.state.service = state
+    install_problem_handlers(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database and Kafka reachable")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        try:
+            await state.db.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as error:
+            checks["database"] = f"failing: {error}"
+        checks["kafka"] = "ok" if await state.broker.ping(timeout=2.0) else "failing"
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Counters and outbox backlog")
+    async def metrics() -> dict[str, Any]:
+        return {
+            "service": name,
+            "counters": state.counters.snapshot(),
+            "outbox_backlog": await outbox_backlog(state.db),
+            "dead_letters": await state.db.fetchval("SELECT count(*) FROM dead_letters"),
+        }
+
+    if router is not None:
+        app.include_router(router)
+    return app
+
+
+def run_service(app: FastAPI, settings: ServiceSettings) -> None:
+    """Serve the app with uvicorn in this process (one service per process)."""
+    import uvicorn
+
+    uvicorn.run(app, host=settings.http_host, port=settings.port, log_config=None, access_log=False)

@@ -1,0 +1,60 @@
+"""Settings every service reads from its environment, with documented defaults.
+
+Each variable is read once at start-up; nothing reads the environment at import time. A service adds its own
+fields by subclassing `ServiceSettings`; README.md lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:15432/registry"
+DEFAULT_KAFKA = "127.0.0.1:19092"
+
+
+class ServiceSettings(BaseModel):
+    """Common settings. Environment names are the upper-cased field names (e.g. DATABASE_URL)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    service_name: ClassVar[str] = "service"
+    default_http_port: ClassVar[int] = 8000
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, description="PostgreSQL server URL.")
+    kafka_bootstrap_servers: str = Field(default=DEFAULT_KAFKA, description="Comma-separated host:port.")
+    kafka_security_protocol: str = Field(default="PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT/SASL_SSL.")
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 0  # 0: the service's default port
+    rule_profile: str = Field(default="baseline-2026-01", description="Built-in profile id or TOML path.")
+    log_level: str = "INFO"
+    log_file: str | None = Field(default=None, description="Write JSON logs here as well as to stderr.")
+    otel_traces_file: str | None = Field(default=None, description="Append finished spans as JSON lines.")
+    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    consumer_max_attempts: int = Field(default=5, ge=1, description="Tries before a message is dead-lettered.")
+    db_pool_max: int = Field(default=10, ge=1)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Self:
+        """Build settings from environment variables, then apply explicit overrides (tests)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name in cls.model_fields:
+            raw = env.get(name.upper())
+            if raw is not None and raw != "":
+                values[name] = raw
+        values.update(overrides)
+        return cls.model_validate(values)
+
+    @property
+    def port(self) -> int:
+        return self.http_port or self.default_http_port
+
+    @property
+    def schema(self) -> str:
+        """The service's own PostgreSQL schema, which no other service reads."""
+        return self.service_name
