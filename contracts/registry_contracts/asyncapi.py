@@ -34,7 +34,11 @@ def asyncapi_yaml() -> str:
         description="CloudEvents 1.0 envelopes in structured JSON mode; the Kafka key is the envelope subject.",
         schema_version="3.0.0",
     )
-    return spec.to_specification().to_yaml()
+    import yaml
+
+    # FastStream's channel order follows internal sets; sorted keys make the committed file reproducible.
+    document = spec.to_specification().to_jsonable()
+    return str(yaml.safe_dump(document, sort_keys=True, allow_unicode=True, width=110))
 
 
 def write_asyncapi(path: Path = ASYNCAPI_PATH) -> None:

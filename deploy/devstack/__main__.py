@@ -1,0 +1,108 @@
+"""`python -m devstack up|down|status|logs`: the whole registry on this machine (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from devstack.demo import seed_demo
+from devstack.infra import start_infrastructure, stop_infrastructure
+from devstack.services import (
+    DEFAULT_PORTS,
+    SERVICE_NAMES,
+    services_status,
+    start_service,
+    stop_services,
+    wait_ready,
+)
+from devstack.topics import TopicSpec, ensure_topics
+
+from registry_contracts import ALL_TOPICS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("REGISTRY_STATE_DIR", PROJECT_ROOT / ".state" / "dev")).resolve()
+
+
+def topic_specs() -> list[TopicSpec]:
+    return [TopicSpec(name=t.name, partitions=t.partitions, retention_ms=t.retention_ms) for t in ALL_TOPICS]
+
+
+def up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    state = state_dir()
+    infra = start_infrastructure(state)
+    print(f"kafka     {infra.bootstrap_servers}")
+    print(f"postgres  {infra.database_url}")
+    created = asyncio.run(ensure_topics(infra.bootstrap_servers, topic_specs()))
+    if created:
+        print(f"topics    created {len(created)}")
+    processes = [
+        start_service(
+            name, state_dir=state, database_url=infra.database_url, bootstrap_servers=infra.bootstrap_servers
+        )
+        for name in SERVICE_NAMES
+    ]
+    wait_ready(processes)
+    for process in processes:
+        print(f"{process.name:<10}{process.url}  (pid {process.pid}, log {process.log_path})")
+    if not args.no_demo:
+        ids = seed_demo(f"http://127.0.0.1:{DEFAULT_PORTS['intake']}")
+        print(f"demo      {len(ids)} registrations filed, e.g. {ids[0]}")
+    print(f"ready in {time.monotonic() - started:.1f}s; stop with ./dev down; logs in {state / 'logs'}")
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    state = state_dir()
+    stop_services(state)
+    stop_infrastructure(state)
+    print("stopped")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from devstack.kafka import kafka_status
+    from devstack.postgres import postgres_status
+
+    state = state_dir()
+    report = {"kafka": kafka_status(state), "postgres": postgres_status(state), **services_status(state)}
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def logs(args: argparse.Namespace) -> int:
+    path = state_dir() / "logs" / f"{args.name}.log"
+    if not path.exists():
+        print(f"no log at {path}", file=sys.stderr)
+        return 1
+    print("\n".join(path.read_text(errors="replace").splitlines()[-args.lines :]))
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="./dev", description="Run the registry locally.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up_parser = commands.add_parser("up", help="start Kafka, PostgreSQL, the four services, and seed demo data")
+    up_parser.add_argument("--no-demo", action="store_true", help="do not file the demo registrations")
+    up_parser.set_defaults(run=up)
+    commands.add_parser("down", help="stop everything").set_defaults(run=down)
+    commands.add_parser("status", help="what is running").set_defaults(run=status)
+    logs_parser = commands.add_parser("logs", help="the end of a log (intake, ..., kafka, postgres)")
+    logs_parser.add_argument("name")
+    logs_parser.add_argument("-n", "--lines", type=int, default=50)
+    logs_parser.set_defaults(run=logs)
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

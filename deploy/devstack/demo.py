@@ -1,0 +1,31 @@
+"""Seed a running registry with demo filings derived from Epoch AI's data (see deploy/demo/)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+DEMO_FILE = Path(__file__).resolve().parents[1] / "demo" / "registrations.json"
+
+
+def demo_registrations() -> list[dict[str, Any]]:
+    filings: list[dict[str, Any]] = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    return [{k: v for k, v in f.items() if not k.startswith("_")} for f in filings]
+
+
+def seed_demo(intake_url: str, *, headers: dict[str, str] | None = None) -> list[str]:
+    """File every demo registration once (idempotent: keyed by model name); returns the registry ids."""
+    registry_ids = []
+    with httpx.Client(base_url=intake_url, timeout=10, headers=headers or {}) as client:
+        for filing in demo_registrations():
+            key = f"demo-{filing['developer']['organisation_id']}-{filing['model_name']}"
+            response = client.post("/v1/registrations", json=filing, headers={"Idempotency-Key": key})
+            if response.status_code == 409:  # registered by an earlier `up`
+                registry_ids.append(response.json()["registry_id"])
+                continue
+            response.raise_for_status()
+            registry_ids.append(response.json()["registry_id"])
+    return registry_ids

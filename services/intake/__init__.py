@@ -1,0 +1,1 @@
+"""Intake: takes every filing, assigns registry ids, and answers public standing lookups."""
