@@ -14,11 +14,18 @@ def main(argv: list[str]) -> int:
         return 2
     old = committed_schemas()
     problems = [
-        f"{rel}: {p}" for rel, schema in generated_schemas().items() if rel in old
+        f"{rel}: {p}"
+        for rel, schema in generated_schemas().items()
+        if rel in old
         for p in breaking_changes(old[rel], schema)
     ]
     if problems:
-        print("refusing to overwrite published schemas; breaking changes:", *problems, sep="\n  ", file=sys.stderr)
+        print(
+            "refusing to overwrite published schemas; breaking changes:",
+            *problems,
+            sep="\n  ",
+            file=sys.stderr,
+        )
         print("make a new major version (new event class major and a new topic) instead.", file=sys.stderr)
         return 1
     for rel in write_schemas():

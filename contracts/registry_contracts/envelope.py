@@ -83,7 +83,8 @@ def new_envelope(
 ) -> Envelope[DataT]:
     """Wrap a payload in a fresh envelope; the correlation id defaults to the new event's own id."""
     new_id = event_id or uuid.uuid4()
-    return Envelope[type(data)](  # type: ignore[misc]
+    typed_envelope: Any = Envelope[type(data)]  # type: ignore[misc]  # parametrised at run time
+    return typed_envelope(
         id=new_id,
         source=f"/registry/{data.producer}",
         type=data.cloudevents_type(),

@@ -107,11 +107,7 @@ def breaking_changes(
         old_opts = [o for o in old.get(key, []) if _resolve(o, old_root).get("type") != "null"]
         new_opts = [o for o in new.get(key, []) if _resolve(o, new_root).get("type") != "null"]
         if len(old_opts) == 1 and len(new_opts) == 1:
-            problems += breaking_changes(
-                old_opts[0], new_opts[0], path=path, old_root=old_root, new_root=new_root
-            )
+            problems += breaking_changes(old_opts[0], new_opts[0], path=path, old_root=old_root, new_root=new_root)
     if "items" in old and "items" in new:
-        problems += breaking_changes(
-            old["items"], new["items"], path=f"{path}[]", old_root=old_root, new_root=new_root
-        )
+        problems += breaking_changes(old["items"], new["items"], path=f"{path}[]", old_root=old_root, new_root=new_root)
     return problems

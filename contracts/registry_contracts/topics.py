@@ -79,9 +79,7 @@ BUSINESS_TOPICS: tuple[TopicDefinition, ...] = (
     EVALUATIONS_PLANS,
     ENFORCEMENT_CASES,
 )
-ALL_TOPICS: tuple[TopicDefinition, ...] = BUSINESS_TOPICS + tuple(
-    dead_letter_topic(c) for c in CONSUMER_SERVICES
-)
+ALL_TOPICS: tuple[TopicDefinition, ...] = BUSINESS_TOPICS + tuple(dead_letter_topic(c) for c in CONSUMER_SERVICES)
 
 
 def event_types() -> dict[str, type[EventData]]:

@@ -17,11 +17,26 @@ import sys
 from pathlib import Path
 
 DENSE_MODELS = [
-    "Llama 3.1-405B", "Llama 3-70B", "Qwen2.5-72B", "PaLM 2", "Telechat2-115B", "Llama 3.3 70B", "Amazon Titan",
-    "Qwen2.5-32B", "Qwen2-72B", "EXAONE 4.0 (32B)", "Pangu Ultra", "Aramco Metabrain AI",
+    "Llama 3.1-405B",
+    "Llama 3-70B",
+    "Qwen2.5-72B",
+    "PaLM 2",
+    "Telechat2-115B",
+    "Llama 3.3 70B",
+    "Amazon Titan",
+    "Qwen2.5-32B",
+    "Qwen2-72B",
+    "EXAONE 4.0 (32B)",
+    "Pangu Ultra",
+    "Aramco Metabrain AI",
 ]
 UNDERSTATED = {"Telechat2-115B": 10.0, "Amazon Titan": 10.0, "Aramco Metabrain AI": 10.0}
-COUNTRIES = {"United States of America": "US", "China": "CN", "Saudi Arabia": "SA", "Korea (Republic of)": "KR"}
+COUNTRIES = {
+    "United States of America": "US",
+    "China": "CN",
+    "Saudi Arabia": "SA",
+    "Korea (Republic of)": "KR",
+}
 
 
 def _number(value: str) -> float | None:

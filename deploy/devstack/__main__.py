@@ -21,7 +21,6 @@ from devstack.services import (
     wait_ready,
 )
 from devstack.topics import TopicSpec, ensure_topics
-
 from registry_contracts import ALL_TOPICS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -45,9 +44,7 @@ def up(args: argparse.Namespace) -> int:
     if created:
         print(f"topics    created {len(created)}")
     processes = [
-        start_service(
-            name, state_dir=state, database_url=infra.database_url, bootstrap_servers=infra.bootstrap_servers
-        )
+        start_service(name, state_dir=state, database_url=infra.database_url, bootstrap_servers=infra.bootstrap_servers)
         for name in SERVICE_NAMES
     ]
     wait_ready(processes)

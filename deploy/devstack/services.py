@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -48,9 +49,7 @@ def service_environment(
         "HTTP_PORT": str(port),
         "LOG_FILE": str(logs / f"{name}.log"),
         "OTEL_TRACES_FILE": str(logs / "traces.jsonl"),
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        ),
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         **extra,
     }
 
@@ -124,10 +123,8 @@ def kill_service(state_dir: Path, name: str) -> int | None:
     os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     while process_alive(pid) and time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap our own child so it stops counting as alive
         time.sleep(0.05)
     _pid_file(state_dir, name).unlink(missing_ok=True)
     return pid

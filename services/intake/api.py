@@ -64,7 +64,9 @@ async def submit_registration(
         registry_id = format_registry_id(
             settings.registry_id_prefix, now.year, await store.next_registry_sequence(conn, now.year)
         )
-        event = registration_submitted(body, registry_id=registry_id, version=1, submitted_at=now, profile=state.profile)
+        event = registration_submitted(
+            body, registry_id=registry_id, version=1, submitted_at=now, profile=state.profile
+        )
         envelope = new_envelope(event, subject=registry_id)
         await store.insert_registration(conn, envelope)
         result = {

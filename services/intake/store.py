@@ -23,9 +23,7 @@ async def lock_idempotency_key(conn: asyncpg.Connection, organisation_id: str, k
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{organisation_id}\x00{key}")
 
 
-async def find_idempotent_response(
-    conn: asyncpg.Connection, organisation_id: str, key: str
-) -> asyncpg.Record | None:
+async def find_idempotent_response(conn: asyncpg.Connection, organisation_id: str, key: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
         "SELECT request_hash, status_code, response FROM idempotency_keys WHERE organisation_id = $1 AND key = $2",
         organisation_id,
@@ -60,7 +58,9 @@ async def next_registry_sequence(conn: asyncpg.Connection, year: int) -> int:
 
 async def find_model_id(conn: asyncpg.Connection, organisation_id: str, model_name: str) -> str | None:
     value = await conn.fetchval(
-        "SELECT registry_id FROM models WHERE organisation_id = $1 AND model_name = $2", organisation_id, model_name
+        "SELECT registry_id FROM models WHERE organisation_id = $1 AND model_name = $2",
+        organisation_id,
+        model_name,
     )
     return str(value) if value is not None else None
 
@@ -106,7 +106,9 @@ async def get_model(pool: asyncpg.Pool, registry_id: str) -> dict[str, Any] | No
     return result
 
 
-async def record_case_opened(conn: asyncpg.Connection, *, case_id: str, registry_id: str, rule: str, opened_at: Any) -> None:
+async def record_case_opened(
+    conn: asyncpg.Connection, *, case_id: str, registry_id: str, rule: str, opened_at: Any
+) -> None:
     """A case against a model puts it under review (suspension and reinstatement come with enforcement actions)."""
     await conn.execute(
         "INSERT INTO standing_cases (case_id, registry_id, rule, opened_at) VALUES ($1, $2, $3, $4)"

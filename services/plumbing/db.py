@@ -38,9 +38,7 @@ def migration_files(directory: Path) -> list[tuple[int, Path]]:
     return found
 
 
-async def migrate(
-    pool: asyncpg.Pool, *, schema: str, directory: Path, ledger: str = "schema_migrations"
-) -> list[int]:
+async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path, ledger: str = "schema_migrations") -> list[int]:
     """Apply pending migrations of one schema, each in its own transaction; returns the applied numbers.
 
     An advisory lock serialises replicas that start at the same time.

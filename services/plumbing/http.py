@@ -50,9 +50,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(
-            exc.status_code, "Error"
-        )
+        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(exc.status_code, "Error")
         response = problem(exc.status_code, title, str(exc.detail))
         for name, value in (exc.headers or {}).items():
             response.headers[name] = value

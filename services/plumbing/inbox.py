@@ -100,9 +100,7 @@ class EventConsumer:
             raw = RawEnvelope.model_validate_json(message.value)
         except ValidationError as error:
             return await self._dead_letter(message, f"not a CloudEvents envelope: {_summary(error)}", 1)
-        token = log_fields.set(
-            {"event_id": str(raw.id), "subject": raw.subject, "correlation_id": raw.correlationid}
-        )
+        token = log_fields.set({"event_id": str(raw.id), "subject": raw.subject, "correlation_id": raw.correlationid})
         try:
             subscription = self._subscriptions.get(raw.type)
             if subscription is None:
@@ -170,9 +168,7 @@ class EventConsumer:
         )
         envelope = new_envelope(record, subject=key or f"{message.topic}/{message.partition}/{message.offset}")
         async with self._pool.acquire() as conn, conn.transaction():
-            if event_id is not None and not await self._record_in_inbox(
-                conn, message, event_id, "dead-lettered"
-            ):
+            if event_id is not None and not await self._record_in_inbox(conn, message, event_id, "dead-lettered"):
                 return Disposition.DUPLICATE
             inserted = await conn.fetchval(
                 "INSERT INTO dead_letters (id, consumer, topic, kafka_partition, kafka_offset, message_key,"

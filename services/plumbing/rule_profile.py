@@ -47,6 +47,7 @@ class Deadlines(_Frozen):
     evaluation_default_days: PositiveInt
     developer_response_days: PositiveInt
     evaluation_periodic_days: PositiveInt
+    appeal_window_days: PositiveInt
 
 
 class EvaluationRequirements(_Frozen):

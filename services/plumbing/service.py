@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ def build_service_app(
     subscriptions: SubscriptionsFactory,
     router: APIRouter | None = None,
     on_started: Hook | None = None,
-    background: Sequence[Callable[[ServiceState], Awaitable[None]]] = (),
+    background: Sequence[Callable[[ServiceState], Coroutine[Any, Any, None]]] = (),
     title: str = "",
     description: str = "",
     version: str = "1.0.0",
@@ -113,7 +113,7 @@ def build_service_app(
             decoder=_raw_body,
         )
         async def on_message(message: KafkaMessage) -> None:
-            record: ConsumerRecord[bytes, bytes] = message.raw_message  # type: ignore[assignment]
+            record: ConsumerRecord[bytes, bytes] = message.raw_message
             assert state.consumer is not None
             incoming = IncomingMessage(
                 topic=record.topic,
@@ -136,7 +136,10 @@ def build_service_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_telemetry(
-            name, log_level=settings.log_level, log_file=settings.log_file, traces_file=settings.otel_traces_file
+            name,
+            log_level=settings.log_level,
+            log_file=settings.log_file,
+            traces_file=settings.otel_traces_file,
         )
         state.pool = await create_pool(settings.database_url, schema=name, max_size=settings.db_pool_max)
         await migrate(state.pool, schema=name, directory=PLUMBING_MIGRATIONS, ledger="plumbing_migrations")

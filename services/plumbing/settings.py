@@ -55,6 +55,6 @@ class ServiceSettings(BaseModel):
         return self.http_port or self.default_http_port
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
         """The service's own PostgreSQL schema, which no other service reads."""
         return self.service_name

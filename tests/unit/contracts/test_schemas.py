@@ -23,7 +23,9 @@ def test_every_event_has_a_committed_schema_equal_to_the_generated_one() -> None
 def test_no_generated_schema_breaks_its_committed_version() -> None:
     committed = committed_schemas()
     problems = [
-        f"{rel}: {p}" for rel, s in generated_schemas().items() if rel in committed
+        f"{rel}: {p}"
+        for rel, s in generated_schemas().items()
+        if rel in committed
         for p in breaking_changes(committed[rel], s)
     ]
     assert problems == []
@@ -44,7 +46,10 @@ def _data_def(schema: dict) -> dict:
 def test_adding_an_optional_field_is_not_breaking() -> None:
     old = _registration_schema()
     new = copy.deepcopy(old)
-    _data_def(new)["properties"]["licence"] = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    _data_def(new)["properties"]["licence"] = {
+        "anyOf": [{"type": "string"}, {"type": "null"}],
+        "default": None,
+    }
     assert breaking_changes(old, new) == []
 
 

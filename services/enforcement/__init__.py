@@ -1,0 +1,1 @@
+"""Enforcement: Rules, cases, actions and penalties; the officers' case desk."""

@@ -1,0 +1,27 @@
+"""Enforcement's wiring: its migrations, subscriptions and API on the shared service runtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from registry_contracts.topics import VERIFICATION_OUTCOMES
+from services.plumbing.service import build_service_app
+
+from .api import router
+from .handlers import subscriptions
+from .settings import EnforcementSettings
+
+
+def create_app(settings: EnforcementSettings | None = None) -> FastAPI:
+    settings = settings or EnforcementSettings.from_env()
+    return build_service_app(
+        settings,
+        migrations=Path(__file__).parent / "migrations",
+        topics=[VERIFICATION_OUTCOMES.name],
+        subscriptions=subscriptions,
+        router=router,
+        title="Frontier AI model registry: enforcement",
+        description="Rules, cases, actions and penalties; the officers' case desk.",
+    )

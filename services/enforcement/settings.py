@@ -1,0 +1,12 @@
+"""Enforcement's settings (environment variables; see README.md)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from services.plumbing.settings import ServiceSettings
+
+
+class EnforcementSettings(ServiceSettings):
+    service_name: ClassVar[str] = "enforcement"
+    default_http_port: ClassVar[int] = 8104

@@ -1,0 +1,1 @@
+"""Evaluations: Accredited labs, evaluation plans, requests and results."""

@@ -1,0 +1,1 @@
+"""Verification: Independent estimates of declared training compute, tiers and discrepancies."""
