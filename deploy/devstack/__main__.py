@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from devstack.demo import seed_demo
+from devstack.demo import seed_demo, seed_labs
 from devstack.infra import start_infrastructure, stop_infrastructure
 from devstack.services import (
     DEFAULT_PORTS,
@@ -38,21 +38,23 @@ def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     state = state_dir()
     infra = start_infrastructure(state)
-    print(f"kafka     {infra.bootstrap_servers}")
-    print(f"postgres  {infra.database_url}")
+    print(f"kafka        {infra.bootstrap_servers}")
+    print(f"postgres     {infra.database_url}")
     created = asyncio.run(ensure_topics(infra.bootstrap_servers, topic_specs()))
     if created:
-        print(f"topics    created {len(created)}")
+        print(f"topics       created {len(created)}")
     processes = [
         start_service(name, state_dir=state, database_url=infra.database_url, bootstrap_servers=infra.bootstrap_servers)
         for name in SERVICE_NAMES
     ]
     wait_ready(processes)
     for process in processes:
-        print(f"{process.name:<10}{process.url}  (pid {process.pid}, log {process.log_path})")
+        print(f"{process.name:<13}{process.url}  (pid {process.pid}, log {process.log_path})")
     if not args.no_demo:
+        labs = seed_labs(f"http://127.0.0.1:{DEFAULT_PORTS['evaluations']}")
+        print(f"demo         {len(labs)} evaluation labs accredited")
         ids = seed_demo(f"http://127.0.0.1:{DEFAULT_PORTS['intake']}")
-        print(f"demo      {len(ids)} registrations filed, e.g. {ids[0]}")
+        print(f"demo         {len(ids)} registrations filed, e.g. {ids[0]}")
     print(f"ready in {time.monotonic() - started:.1f}s; stop with ./dev down; logs in {state / 'logs'}")
     return 0
 

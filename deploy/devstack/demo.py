@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 
-DEMO_FILE = Path(__file__).resolve().parents[1] / "demo" / "registrations.json"
+DEMO_DIR = Path(__file__).resolve().parents[1] / "demo"
+DEMO_FILE = DEMO_DIR / "registrations.json"
+LABS_FILE = DEMO_DIR / "labs.json"
 
 
 def demo_registrations() -> list[dict[str, Any]]:
@@ -29,3 +31,12 @@ def seed_demo(intake_url: str, *, headers: dict[str, str] | None = None) -> list
             response.raise_for_status()
             registry_ids.append(response.json()["registry_id"])
     return registry_ids
+
+
+def seed_labs(evaluations_url: str, *, headers: dict[str, str] | None = None) -> list[str]:
+    """Accredit the demo evaluation labs (PUT is idempotent)."""
+    labs: list[dict[str, Any]] = json.loads(LABS_FILE.read_text(encoding="utf-8"))
+    with httpx.Client(base_url=evaluations_url, timeout=10, headers=headers or {}) as client:
+        for lab in labs:
+            client.put(f"/v1/labs/{lab['lab_id']}", json=lab).raise_for_status()
+    return [lab["lab_id"] for lab in labs]

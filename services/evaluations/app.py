@@ -7,16 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from registry_contracts.topics import VERIFICATION_OUTCOMES
-from services.plumbing.service import build_service_app
+from services.plumbing.service import ServiceState, build_service_app
 
 from .api import router
-from .handlers import subscriptions
+from .domain import load_catalogue
+from .handlers import CATALOGUE_KEY, subscriptions
 from .settings import EvaluationsSettings
 
 
 def create_app(settings: EvaluationsSettings | None = None) -> FastAPI:
     settings = settings or EvaluationsSettings.from_env()
-    return build_service_app(
+    app = build_service_app(
         settings,
         migrations=Path(__file__).parent / "migrations",
         topics=[VERIFICATION_OUTCOMES.name],
@@ -25,3 +26,8 @@ def create_app(settings: EvaluationsSettings | None = None) -> FastAPI:
         title="Frontier AI model registry: evaluations",
         description="Accredited labs, evaluation plans, requests and results.",
     )
+    state: ServiceState = app.state.service
+    catalogue = load_catalogue()
+    catalogue.check_covers_profile(state.profile)  # a profile needing an unknown domain fails at start
+    state.extras[CATALOGUE_KEY] = catalogue
+    return app

@@ -20,7 +20,7 @@ class DuplicateModelError(Exception):
 
 async def lock_idempotency_key(conn: asyncpg.Connection, organisation_id: str, key: str) -> None:
     """Serialise concurrent retries of one key until this transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{organisation_id}\x00{key}")
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{organisation_id}\n{key}")
 
 
 async def find_idempotent_response(conn: asyncpg.Connection, organisation_id: str, key: str) -> asyncpg.Record | None:

@@ -1,34 +1,32 @@
--- Accredited evaluation labs.
+-- Accredited evaluation labs (the whole accreditation record is kept as the domain's JSON).
 CREATE TABLE labs (
-    lab_id       text PRIMARY KEY,
-    name         text NOT NULL,
-    domains      text[] NOT NULL,
-    capacity     int NOT NULL CHECK (capacity >= 0),
-    affiliations text[] NOT NULL DEFAULT '{}',
-    accredited_until date,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    lab_id     text PRIMARY KEY,
+    lab        jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
 );
 
--- The evaluation plan of each model version.
+-- The evaluation plans made for each model version and trigger.
 CREATE TABLE plans (
+    event_id    uuid PRIMARY KEY,
     registry_id text NOT NULL,
     version     int NOT NULL,
     tier        text NOT NULL,
     plan        jsonb NOT NULL,
-    event_id    uuid NOT NULL,
-    planned_at  timestamptz NOT NULL,
-    PRIMARY KEY (registry_id, version)
+    planned_at  timestamptz NOT NULL
 );
+CREATE INDEX plans_model ON plans (registry_id, version);
 
--- One request per (model version, domain) assigned to a lab.
+-- Evaluation requests: request ids are deterministic, so a replayed plan inserts nothing twice.
 CREATE TABLE evaluation_requests (
     request_id  text PRIMARY KEY,
     registry_id text NOT NULL,
     version     int NOT NULL,
     domain      text NOT NULL,
     lab_id      text NOT NULL REFERENCES labs (lab_id),
+    status      text NOT NULL,
     deadline    timestamptz NOT NULL,
-    status      text NOT NULL DEFAULT 'open',
+    request     jsonb NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX evaluation_requests_open_by_lab ON evaluation_requests (lab_id) WHERE status = 'open';
