@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
+
+from .telemetry import context_from_headers, tracer
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -70,3 +73,20 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 def _is_small(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool)) and len(str(value)) <= 200
+
+
+def install_request_tracing(app: FastAPI, service: str) -> None:
+    """One server span per request, continuing the caller's trace when it sends `traceparent`."""
+    request_tracer = tracer(f"registry.{service}.http")
+
+    @app.middleware("http")
+    async def _trace(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path in ("/healthz", "/readyz", "/metrics"):
+            return await call_next(request)
+        route = f"{request.method} {request.url.path}"
+        with request_tracer.start_as_current_span(
+            route, context=context_from_headers(dict(request.headers)), attributes={"http.method": request.method}
+        ) as span:
+            response = await call_next(request)
+            span.set_attribute("http.status_code", response.status_code)
+            return response

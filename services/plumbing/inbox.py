@@ -109,7 +109,8 @@ class EventConsumer:
             try:
                 envelope = Envelope[subscription.event].model_validate_json(message.value)  # type: ignore[name-defined]
             except ValidationError as error:
-                return await self._dead_letter(message, f"invalid {raw.type}: {_summary(error)}", 1, raw.id)
+                # Not recorded in the inbox: a well-formed event with this id may still arrive.
+                return await self._dead_letter(message, f"invalid {raw.type}: {_summary(error)}", 1)
             return await self._handle_with_retries(message, subscription, envelope)
         finally:
             log_fields.reset(token)

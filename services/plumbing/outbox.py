@@ -114,29 +114,33 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished rows, oldest first; returns how many were published."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            # SKIP LOCKED lets replicas share the backlog without publishing a row twice at once.
-            rows = await conn.fetch(
-                "SELECT seq, id, aggregatetype, aggregateid, payload, headers FROM outbox"
-                " WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self._batch_size,
-            )
-            if not rows:
-                return 0
-            try:
+        failed: list[int] = []
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                # SKIP LOCKED lets replicas share the backlog without publishing a row twice at once.
+                rows = await conn.fetch(
+                    "SELECT seq, id, aggregatetype, aggregateid, payload, headers FROM outbox"
+                    " WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    self._batch_size,
+                )
+                if not rows:
+                    return 0
+                failed = [r["seq"] for r in rows]
                 await self._publish_all(rows)
-            except Exception as error:
                 await conn.execute(
+                    "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])",
+                    failed,
+                )
+                failed = []
+        except Exception as error:
+            if failed:  # recorded outside the rolled-back transaction, so operators can see why
+                await self._pool.execute(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE seq = ANY($1::bigint[])",
-                    [r["seq"] for r in rows],
+                    failed,
                     repr(error)[:2000],
                 )
-                self._counters.add("outbox_publish_failures", len(rows))
-                raise
-            await conn.execute(
-                "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE seq = ANY($1::bigint[])",
-                [r["seq"] for r in rows],
-            )
+                self._counters.add("outbox_publish_failures", len(failed))
+            raise
         self._counters.add("outbox_published", len(rows))
         return len(rows)
 

@@ -27,7 +27,7 @@ from faststream.security import SASLScram512
 from registry_contracts import dead_letter_topic
 
 from .db import create_pool, migrate
-from .http import install_problem_handlers
+from .http import install_problem_handlers, install_request_tracing
 from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
 from .outbox import OutboxRelay, outbox_backlog
 from .rule_profile import RuleProfile, load_rule_profile
@@ -179,6 +179,7 @@ def build_service_app(
     app = FastAPI(title=title or f"registry {name}", description=description, version=version, lifespan=lifespan)
     app.state.service = state
     install_problem_handlers(app)
+    install_request_tracing(app, name)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -1,0 +1,78 @@
+"""Helpers shared by the component, integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI
+
+from devstack import Infrastructure
+
+T = TypeVar("T")
+
+
+def service_settings(settings_class: type[T], infra: Infrastructure, **overrides: Any) -> T:
+    """A service's settings pointed at the test stack (environment ignored, so tests are reproducible)."""
+    values = {
+        "database_url": infra.database_url,
+        "kafka_bootstrap_servers": infra.bootstrap_servers,
+        "outbox_poll_seconds": 0.2,
+        **overrides,
+    }
+    return settings_class.from_env({}, **values)  # type: ignore[attr-defined, no-any-return]
+
+
+@asynccontextmanager
+async def running(*apps: FastAPI) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """Run apps in-process with their real lifespans (Kafka, Postgres, relay); one HTTP client each."""
+    async with AsyncExitStack() as stack:
+        clients = []
+        for app in apps:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+            clients.append(await stack.enter_async_context(client))
+        yield clients
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = "") -> T:
+    """Poll `check` until it returns something truthy, or fail after `timeout` seconds (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check.__name__}; last: {last!r}")
+
+
+def fresh_organisation() -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:10]
+    return {"organisation_id": f"org-{suffix}", "legal_name": f"Test Lab {suffix} Ltd", "country": "GB"}
+
+
+def registration(
+    *,
+    organisation: dict[str, str] | None = None,
+    understated_by: float = 1.0,
+    parameters: float = 70e9,
+    tokens: float = 15e12,
+) -> dict[str, Any]:
+    """A registration body shaped like Llama 3-70B's public figures, optionally understated."""
+    honest = 6 * parameters * tokens
+    return {
+        "developer": organisation or fresh_organisation(),
+        "model_name": f"model-{uuid.uuid4().hex[:8]}",
+        "compute": {
+            "declared_training_flop": honest / understated_by,
+            "parameters": parameters,
+            "training_tokens": tokens,
+            "epochs": 1,
+        },
+    }
