@@ -40,16 +40,16 @@ async def running(*apps: FastAPI) -> AsyncIterator[list[httpx.AsyncClient]]:
         yield clients
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = "") -> T:
-    """Poll `check` until it returns something truthy, or fail after `timeout` seconds (never a fixed sleep)."""
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float = 30.0, what: str = "") -> T:
+    """Poll `check` until it returns something truthy, or fail after `within` seconds (never a fixed sleep)."""
+    deadline = time.monotonic() + within
     last: T | None = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what or check.__name__}; last: {last!r}")
+    raise AssertionError(f"timed out after {within:.0f}s waiting for {what or check.__name__}; last: {last!r}")
 
 
 def fresh_organisation() -> dict[str, str]:
