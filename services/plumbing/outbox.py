@@ -38,22 +38,19 @@ async def enqueue(conn: asyncpg.Connection, *, topic: str, envelope: Envelope[An
         "content-type": "application/cloudevents+json",
         **current_trace_headers(),
     }
+    # The NOTIFY wakes the owning service's relay at commit (it is transactional); polling is the fallback.
+    # Topics are named <owner>.<stream>.v<major>, and the owner's schema is named after it.
     await conn.execute(
-        "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, headers)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        "WITH added AS (INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, headers)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING 1) SELECT pg_notify($7, '') FROM added",
         envelope.id,
         topic,
         envelope.subject,
         envelope.type,
         envelope.model_dump_json(),
         json.dumps(headers),
+        notify_channel(topic.split(".", 1)[0]),
     )
-    # Wakes the relay at commit (NOTIFY is transactional); polling remains the fallback.
-    await conn.execute("SELECT pg_notify($1, '')", notify_channel(await _schema_of(conn)))
-
-
-async def _schema_of(conn: asyncpg.Connection) -> str:
-    return str(await conn.fetchval("SELECT current_schema()"))
 
 
 class OutboxRelay:

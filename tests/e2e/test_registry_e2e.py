@@ -1,0 +1,142 @@
+"""The whole registry as four real subprocesses on real Kafka and PostgreSQL, as an agency runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from devstack import Infrastructure
+from devstack.services import SERVICE_NAMES, ServiceProcess, kill_service, start_service, stop_services, wait_ready
+from tests.conftest import TEST_STATE
+from tests.support import eventually, registration
+
+pytestmark = pytest.mark.e2e
+PORTS = {"intake": 28101, "verification": 28102, "evaluations": 28103, "enforcement": 28104}
+URLS = {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+LAB = {
+    "lab_id": "e2e-lab",
+    "name": "End-to-end Lab",
+    "accredited": True,
+    "accredited_until": "2030-01-01",
+    "domains": ["chem_bio", "cyber_offence", "autonomy_ai_rnd", "persuasion", "safeguard_robustness"],
+    "capacity": 100_000,
+    "affiliations": [],
+}
+
+
+def _start(infra: Infrastructure, name: str) -> ServiceProcess:
+    return start_service(
+        name,
+        state_dir=TEST_STATE,
+        database_url=infra.database_url,
+        bootstrap_servers=infra.bootstrap_servers,
+        port=PORTS[name],
+        extra_env={"OUTBOX_POLL_SECONDS": "0.2"},
+    )
+
+
+@pytest.fixture(scope="module")
+def registry(infra: Infrastructure) -> Iterator[dict[str, ServiceProcess]]:
+    processes = {name: _start(infra, name) for name in SERVICE_NAMES}
+    wait_ready(processes.values())
+    httpx.put(f"{URLS['evaluations']}/v1/labs/e2e-lab", json=LAB, timeout=10).raise_for_status()
+    yield processes
+    stop_services(TEST_STATE)
+
+
+async def _count(database_url: str, sql: str, registry_ids: list[str]) -> int:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return int(await conn.fetchval(sql, registry_ids))
+    finally:
+        await conn.close()
+
+
+COUNTS = {
+    "intake": "SELECT count(*) FROM intake.model_versions WHERE registry_id = ANY($1)",
+    "verification": "SELECT count(*) FROM verification.verifications WHERE registry_id = ANY($1)",
+    "evaluations": "SELECT count(*) FROM evaluations.plans WHERE registry_id = ANY($1)",
+    "enforcement": "SELECT count(*) FROM enforcement.decisions WHERE registry_id = ANY($1)",
+}
+
+
+async def test_one_filing_is_one_trace_across_all_four_services(
+    infra: Infrastructure, registry: dict[str, ServiceProcess]
+) -> None:
+    trace_id = secrets.token_hex(16)
+    headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        accepted = await client.post(
+            f"{URLS['intake']}/v1/registrations", json=registration(understated_by=10), headers=headers
+        )
+        assert accepted.status_code == 201, accepted.text
+        registry_id = accepted.json()["registry_id"]
+
+        async def case_opened() -> Any:
+            response = await client.get(f"{URLS['enforcement']}/v1/cases", params={"registry_id": registry_id})
+            return response.json()
+
+        cases = await eventually(case_opened, what="the case")
+        assert cases[0]["rule"] == "compute_discrepancy"
+
+    traces = TEST_STATE / "logs" / "traces.jsonl"
+
+    async def spans_from_every_service() -> Any:
+        spans = [json.loads(line) for line in traces.read_text().splitlines() if trace_id in line]
+        services = {s["service"] for s in spans if s["trace_id"] == trace_id}
+        return services if services >= set(SERVICE_NAMES) else None
+
+    await eventually(spans_from_every_service, what="spans of the filing's trace from all four services")
+
+
+async def test_every_accepted_filing_reaches_every_service_once_despite_sigkill(
+    infra: Infrastructure, registry: dict[str, ServiceProcess]
+) -> None:
+    accepted: list[str] = []
+    total = 60
+
+    async def file_all() -> None:
+        async with httpx.AsyncClient(timeout=5) as client:
+            for index in range(total):
+                body = registration(understated_by=10 if index % 3 == 0 else 1)
+                try:
+                    response = await client.post(f"{URLS['intake']}/v1/registrations", json=body)
+                except httpx.HTTPError:
+                    continue  # intake was being killed: not accepted, so nothing is owed
+                if response.status_code == 201:
+                    accepted.append(response.json()["registry_id"])
+                await asyncio.sleep(0.02)
+
+    filing = asyncio.create_task(file_all())
+    for victim in ("verification", "enforcement", "evaluations", "intake"):
+        await eventually(lambda: asyncio.sleep(0, result=len(accepted) > 5), what="filings under way")
+        assert kill_service(TEST_STATE, victim) is not None, f"{victim} was not running"
+        await asyncio.sleep(0.3)  # let work pile up while it is down
+        restarted = _start(infra, victim)
+        await asyncio.to_thread(wait_ready, [restarted])
+    await filing
+    assert len(accepted) >= total * 0.8, f"only {len(accepted)} of {total} filings were accepted"
+
+    for service, sql in COUNTS.items():
+
+        async def all_arrived(service: str = service, sql: str = sql) -> Any:
+            return await _count(infra.database_url, sql, accepted) >= len(accepted)
+
+        await eventually(all_arrived, within=90, what=f"every accepted filing in {service}")
+        assert await _count(infra.database_url, sql, accepted) == len(accepted), f"{service} did something twice"
+    cases = await _count(
+        infra.database_url, "SELECT count(*) FROM enforcement.cases WHERE registry_id = ANY($1)", accepted
+    )
+    decided_cases = await _count(
+        infra.database_url,
+        "SELECT count(*) FROM enforcement.decisions WHERE registry_id = ANY($1) AND decision = 'case_opened'",
+        accepted,
+    )
+    assert cases == decided_cases > 0
