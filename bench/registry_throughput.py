@@ -27,8 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
 from devstack import TopicSpec, ensure_topics, start_infrastructure, stop_infrastructure  # noqa: E402
-from devstack.services import SERVICE_NAMES, start_service, stop_services, wait_ready  # noqa: E402
+from devstack.services import (  # noqa: E402
+    SERVICE_NAMES,
+    auth_dir,
+    start_service,
+    stop_services,
+    wait_ready,
+)
 from registry_contracts import ALL_TOPICS  # noqa: E402
+from services.plumbing.tokens import generate_keypair, issue_token  # noqa: E402
 
 STATE = ROOT / ".state" / "bench"
 PORTS = {"intake": 38101, "verification": 38102, "evaluations": 38103, "enforcement": 38104}
@@ -56,11 +63,23 @@ async def one_round(database_url: str, *, filings: int, concurrency: int) -> dic
     run = uuid.uuid4().hex[:8]
     semaphore = asyncio.Semaphore(concurrency)
     registry_ids: list[str] = []
+    private_key, _ = generate_keypair(auth_dir(STATE))
+    registrant_headers = {
+        f"bench-{run}-{n}": {
+            "Authorization": "Bearer "
+            + issue_token(
+                private_key.read_bytes(), subject="bench", roles=["registrant"], organisation_id=f"bench-{run}-{n}"
+            )
+        }
+        for n in range(20)
+    }
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORTS['intake']}", timeout=30) as client:
 
         async def submit(index: int) -> None:
             async with semaphore:
-                response = await client.post("/v1/registrations", json=filing(index, run))
+                body = filing(index, run)
+                headers = registrant_headers[body["developer"]["organisation_id"]]  # type: ignore[index]
+                response = await client.post("/v1/registrations", json=body, headers=headers)
                 response.raise_for_status()
                 registry_ids.append(response.json()["registry_id"])
 

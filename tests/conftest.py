@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 
 from devstack import Infrastructure, TopicSpec, ensure_topics, start_infrastructure, stop_infrastructure
-from devstack.services import stop_services
+from devstack.services import auth_dir, stop_services
 from registry_contracts import ALL_TOPICS
+from services.plumbing.tokens import generate_keypair
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_STATE = ROOT / ".state" / "test"
@@ -32,6 +33,7 @@ def infra() -> Iterator[Infrastructure]:
         stop_services(TEST_STATE)
         stop_infrastructure(TEST_STATE)
         shutil.rmtree(TEST_STATE, ignore_errors=True)
+    generate_keypair(auth_dir(TEST_STATE))  # the test token issuer; services started here trust it
     stack = start_infrastructure(TEST_STATE, **TEST_PORTS)
     specs = [TopicSpec(name=t.name, partitions=t.partitions, retention_ms=t.retention_ms) for t in ALL_TOPICS]
     asyncio.run(ensure_topics(stack.bootstrap_servers, specs))

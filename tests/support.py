@@ -13,19 +13,50 @@ import httpx
 from fastapi import FastAPI
 
 from devstack import Infrastructure
+from devstack.services import auth_dir
+from services.plumbing.tokens import generate_keypair, issue_token
 
 T = TypeVar("T")
 
 
 def service_settings(settings_class: type[T], infra: Infrastructure, **overrides: Any) -> T:
     """A service's settings pointed at the test stack (environment ignored, so tests are reproducible)."""
+    _, public_key = generate_keypair(auth_dir(_test_state()))
     values = {
+        "auth_public_keys_file": str(public_key),
         "database_url": infra.database_url,
         "kafka_bootstrap_servers": infra.bootstrap_servers,
         "outbox_poll_seconds": 0.2,
         **overrides,
     }
     return settings_class.from_env({}, **values)  # type: ignore[attr-defined, no-any-return]
+
+
+def _test_state() -> Any:
+    from tests.conftest import TEST_STATE
+
+    return TEST_STATE
+
+
+def bearer(role: str, *, org: str | None = None, lab: str | None = None, subject: str | None = None) -> dict[str, str]:
+    """An Authorization header signed by the test issuer."""
+    private_key, _ = generate_keypair(auth_dir(_test_state()))
+    token = issue_token(
+        private_key.read_bytes(),
+        subject=subject or f"test-{role}",
+        roles=[role],
+        organisation_id=org,
+        lab_id=lab,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_registrant(body: dict[str, Any]) -> dict[str, str]:
+    """The header of the registrant that owns a registration body."""
+    return bearer("registrant", org=body["developer"]["organisation_id"])
+
+
+STAFF = "officer"
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from devstack.infra import start_infrastructure, stop_infrastructure
 from devstack.services import (
     DEFAULT_PORTS,
     SERVICE_NAMES,
+    auth_dir,
     services_status,
     start_service,
     stop_services,
@@ -22,6 +23,7 @@ from devstack.services import (
 )
 from devstack.topics import TopicSpec, ensure_topics
 from registry_contracts import ALL_TOPICS
+from services.plumbing import tokens
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,11 +52,14 @@ def up(args: argparse.Namespace) -> int:
     wait_ready(processes)
     for process in processes:
         print(f"{process.name:<13}{process.url}  (pid {process.pid}, log {process.log_path})")
+    private_key, _ = tokens.generate_keypair(auth_dir(state))
     if not args.no_demo:
-        labs = seed_labs(f"http://127.0.0.1:{DEFAULT_PORTS['evaluations']}")
+        private_pem = private_key.read_bytes()
+        labs = seed_labs(f"http://127.0.0.1:{DEFAULT_PORTS['evaluations']}", private_pem=private_pem)
         print(f"demo         {len(labs)} evaluation labs accredited")
-        ids = seed_demo(f"http://127.0.0.1:{DEFAULT_PORTS['intake']}")
+        ids = seed_demo(f"http://127.0.0.1:{DEFAULT_PORTS['intake']}", private_pem=private_pem)
         print(f"demo         {len(ids)} registrations filed, e.g. {ids[0]}")
+    print("tokens       ./dev token --role officer   (or --role registrant --org meta-ai, ...)")
     print(f"ready in {time.monotonic() - started:.1f}s; stop with ./dev down; logs in {state / 'logs'}")
     return 0
 
@@ -86,6 +91,16 @@ def logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def token(args: argparse.Namespace) -> int:
+    """Print a development bearer token signed by the local issuer the services trust."""
+    argv = ["issue", str(auth_dir(state_dir()))]
+    for role in args.role:
+        argv += ["--role", role]
+    argv += ["--org", args.org] if args.org else []
+    argv += ["--lab", args.lab] if args.lab else []
+    return tokens.main(argv)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="./dev", description="Run the registry locally.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,6 +113,11 @@ def main(argv: list[str]) -> int:
     logs_parser.add_argument("name")
     logs_parser.add_argument("-n", "--lines", type=int, default=50)
     logs_parser.set_defaults(run=logs)
+    token_parser = commands.add_parser("token", help="print a development bearer token")
+    token_parser.add_argument("--role", action="append", required=True, help="registrant, officer, admin, ...")
+    token_parser.add_argument("--org", help="organisation id, for registrant and compute_provider")
+    token_parser.add_argument("--lab", help="lab id, for lab")
+    token_parser.set_defaults(run=token)
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devstack._proc import DevstackError, process_alive, read_pid_file, tail, terminate
+from services.plumbing.tokens import generate_keypair
 
 SERVICE_NAMES = ("intake", "verification", "evaluations", "enforcement")
 DEFAULT_PORTS = {"intake": 8101, "verification": 8102, "evaluations": 8103, "enforcement": 8104}
@@ -26,6 +27,11 @@ class ServiceProcess:
     pid: int
     url: str
     log_path: Path
+
+
+def auth_dir(state_dir: Path) -> Path:
+    """Where the local token issuer keeps its key pair (never committed: .state is ignored)."""
+    return state_dir / "auth"
 
 
 def _pid_file(state_dir: Path, name: str) -> Path:
@@ -42,6 +48,7 @@ def service_environment(
     extra: Mapping[str, str],
 ) -> dict[str, str]:
     logs = state_dir / "logs"
+    _, public_key = generate_keypair(auth_dir(state_dir))
     return {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -49,6 +56,7 @@ def service_environment(
         "HTTP_PORT": str(port),
         "LOG_FILE": str(logs / f"{name}.log"),
         "OTEL_TRACES_FILE": str(logs / "traces.jsonl"),
+        "AUTH_PUBLIC_KEYS_FILE": str(public_key),
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
         **extra,
     }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from services.plumbing.auth import Principal, Role, require
 from services.plumbing.http import ProblemError
 
 from . import store
@@ -16,6 +17,7 @@ router = APIRouter(prefix="/v1")
 @router.get("/cases", tags=["cases"], summary="The case queue, newest first")
 async def get_cases(
     request: Request,
+    caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ANALYST, Role.ADMIN))],
     registry_id: str | None = None,
     status: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
@@ -27,7 +29,11 @@ async def get_cases(
 
 
 @router.get("/cases/{case_id}/timeline", tags=["cases"], summary="Everything that happened to a case")
-async def get_timeline(case_id: str, request: Request) -> list[dict[str, Any]]:
+async def get_timeline(
+    case_id: str,
+    request: Request,
+    caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ANALYST, Role.ADMIN))],
+) -> list[dict[str, Any]]:
     entries = await store.timeline(request.app.state.service.db, case_id)
     if not entries:
         raise ProblemError(404, "Not found", f"no case {case_id}")
@@ -35,5 +41,9 @@ async def get_timeline(case_id: str, request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/decisions/{registry_id}", tags=["cases"], summary="What enforcement decided on each finding")
-async def get_decisions(registry_id: str, request: Request) -> list[dict[str, Any]]:
+async def get_decisions(
+    registry_id: str,
+    request: Request,
+    caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ANALYST, Role.ADMIN))],
+) -> list[dict[str, Any]]:
     return await store.decisions_for_models(request.app.state.service.db, [registry_id])

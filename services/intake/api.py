@@ -7,9 +7,10 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from registry_contracts import new_envelope
+from services.plumbing.auth import Principal, Role, require
 from services.plumbing.http import ProblemError
 from services.plumbing.service import ServiceState
 
@@ -30,12 +31,19 @@ async def submit_registration(
     body: RegistrationRequest,
     request: Request,
     response: Response,
+    caller: Annotated[Principal, Depends(require(Role.REGISTRANT))],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
     state = _state(request)
     settings = state.settings
     assert isinstance(settings, IntakeSettings)
     organisation_id = body.developer.organisation_id
+    if caller.organisation_id != organisation_id:
+        raise ProblemError(
+            403,
+            "Forbidden",
+            f"your token is scoped to organisation {caller.organisation_id!r}; you cannot file for {organisation_id!r}",
+        )
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     async with state.db.acquire() as conn, conn.transaction():
         if idempotency_key:
@@ -84,8 +92,13 @@ async def submit_registration(
 
 
 @router.get("/registrations/{registry_id}", tags=["records"], summary="A model's current record")
-async def get_registration(registry_id: str, request: Request) -> dict[str, Any]:
+async def get_registration(
+    registry_id: str,
+    request: Request,
+    caller: Annotated[Principal, Depends(require(Role.REGISTRANT, Role.OFFICER, Role.ANALYST, Role.ADMIN))],
+) -> dict[str, Any]:
     model = await store.get_model(_state(request).db, registry_id)
-    if model is None:
+    # Another organisation's record answers exactly like a missing one, so ids cannot be probed.
+    if model is None or (not caller.is_agency_staff and model["organisation_id"] != caller.organisation_id):
         raise ProblemError(404, "Not found", f"no model is registered as {registry_id}")
     return model

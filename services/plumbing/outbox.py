@@ -97,15 +97,20 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
 
     async def close(self) -> None:
+        """Give the LISTEN connection back to the pool (a pool waits for every connection on close)."""
         if self._listener is not None:
+            listener, self._listener = self._listener, None
             with contextlib.suppress(Exception):
-                await self._listener.close()
-            self._listener = None
+                await listener.remove_listener(notify_channel(self._schema), self._on_notify)
+            await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
 
     async def _listen(self) -> None:
         try:
             self._listener = await self._pool.acquire()
-            await self._listener.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
+            await self._listener.add_listener(notify_channel(self._schema), self._on_notify)
         except Exception:  # polling still works without notifications
             log.warning("outbox relay could not LISTEN; falling back to polling", exc_info=True)
 

@@ -26,6 +26,7 @@ from faststream.security import SASLScram512
 
 from registry_contracts import dead_letter_topic
 
+from .auth import TokenVerifier, load_keys
 from .db import create_pool, migrate
 from .http import install_problem_handlers, install_request_tracing
 from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
@@ -48,6 +49,7 @@ class ServiceState:
     counters: Counters = field(default_factory=Counters)
     pool: asyncpg.Pool | None = None
     consumer: EventConsumer | None = None
+    verifier: TokenVerifier | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,6 +103,12 @@ def build_service_app(
     """The service's ASGI app; its lifespan starts and stops everything the service needs."""
     profile = load_rule_profile(settings.rule_profile)
     state = ServiceState(settings=settings, profile=profile, broker=broker or make_broker(settings))
+    # Keys are read at build time: a service without them fails to start rather than serve unauthenticated.
+    state.verifier = TokenVerifier(
+        load_keys(pem_file=settings.auth_public_keys_file, jwks_file=settings.auth_jwks_file),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
     name = settings.service_name
 
     if topics:
@@ -174,7 +182,11 @@ def build_service_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await state.broker.stop()
-            await state.pool.close()
+            try:
+                await asyncio.wait_for(state.pool.close(), timeout=10)
+            except TimeoutError:  # a connection still checked out must not hang shutdown
+                log.warning("database pool did not close in 10s; terminating it")
+                state.pool.terminate()
 
     app = FastAPI(title=title or f"registry {name}", description=description, version=version, lifespan=lifespan)
     app.state.service = state

@@ -37,6 +37,10 @@ class ServiceSettings(BaseModel):
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     consumer_max_attempts: int = Field(default=5, ge=1, description="Tries before a message is dead-lettered.")
     db_pool_max: int = Field(default=10, ge=1)
+    auth_public_keys_file: str | None = Field(default=None, description="PEM file of token-signing public keys.")
+    auth_jwks_file: str | None = Field(default=None, description="JWKS document of token-signing keys.")
+    auth_issuer: str = Field(default="registry-dev", description="Expected `iss` of bearer tokens.")
+    auth_audience: str = Field(default="frontier-registry", description="Expected `aud` of bearer tokens.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Self:

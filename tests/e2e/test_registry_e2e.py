@@ -15,7 +15,7 @@ import pytest
 from devstack import Infrastructure
 from devstack.services import SERVICE_NAMES, ServiceProcess, kill_service, start_service, stop_services, wait_ready
 from tests.conftest import TEST_STATE
-from tests.support import eventually, registration
+from tests.support import as_registrant, bearer, eventually, registration
 
 pytestmark = pytest.mark.e2e
 PORTS = {"intake": 28101, "verification": 28102, "evaluations": 28103, "enforcement": 28104}
@@ -46,7 +46,9 @@ def _start(infra: Infrastructure, name: str) -> ServiceProcess:
 def registry(infra: Infrastructure) -> Iterator[dict[str, ServiceProcess]]:
     processes = {name: _start(infra, name) for name in SERVICE_NAMES}
     wait_ready(processes.values())
-    httpx.put(f"{URLS['evaluations']}/v1/labs/e2e-lab", json=LAB, timeout=10).raise_for_status()
+    httpx.put(
+        f"{URLS['evaluations']}/v1/labs/e2e-lab", json=LAB, headers=bearer("admin"), timeout=10
+    ).raise_for_status()
     yield processes
     stop_services(TEST_STATE)
 
@@ -71,16 +73,17 @@ async def test_one_filing_is_one_trace_across_all_four_services(
     infra: Infrastructure, registry: dict[str, ServiceProcess]
 ) -> None:
     trace_id = secrets.token_hex(16)
-    headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+    body = registration(understated_by=10)
+    headers = {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01", **as_registrant(body)}
     async with httpx.AsyncClient(timeout=10) as client:
-        accepted = await client.post(
-            f"{URLS['intake']}/v1/registrations", json=registration(understated_by=10), headers=headers
-        )
+        accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=headers)
         assert accepted.status_code == 201, accepted.text
         registry_id = accepted.json()["registry_id"]
 
         async def case_opened() -> Any:
-            response = await client.get(f"{URLS['enforcement']}/v1/cases", params={"registry_id": registry_id})
+            response = await client.get(
+                f"{URLS['enforcement']}/v1/cases", params={"registry_id": registry_id}, headers=bearer("officer")
+            )
             return response.json()
 
         cases = await eventually(case_opened, what="the case")
@@ -107,7 +110,9 @@ async def test_every_accepted_filing_reaches_every_service_once_despite_sigkill(
             for index in range(total):
                 body = registration(understated_by=10 if index % 3 == 0 else 1)
                 try:
-                    response = await client.post(f"{URLS['intake']}/v1/registrations", json=body)
+                    response = await client.post(
+                        f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body)
+                    )
                 except httpx.HTTPError:
                     continue  # intake was being killed: not accepted, so nothing is owed
                 if response.status_code == 201:

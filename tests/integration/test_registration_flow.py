@@ -17,7 +17,7 @@ from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.verification.app import create_app as verification_app
 from services.verification.settings import VerificationSettings
-from tests.support import eventually, registration, running, service_settings
+from tests.support import as_registrant, bearer, eventually, registration, running, service_settings
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +32,8 @@ async def registry(infra: Infrastructure) -> AsyncIterator[dict[str, httpx.Async
     ]
     async with running(*apps) as clients:
         intake, verification, evaluations, enforcement = clients
+        for staff_facing in (verification, evaluations, enforcement):
+            staff_facing.headers.update(bearer("officer"))
         lab = {
             "lab_id": "flow-test-lab",
             "name": "Flow Test Lab",
@@ -41,7 +43,7 @@ async def registry(infra: Infrastructure) -> AsyncIterator[dict[str, httpx.Async
             "capacity": 10_000,
             "affiliations": [],
         }
-        (await evaluations.put("/v1/labs/flow-test-lab", json=lab)).raise_for_status()
+        (await evaluations.put("/v1/labs/flow-test-lab", json=lab, headers=bearer("admin"))).raise_for_status()
         yield {"intake": intake, "verification": verification, "evaluations": evaluations, "enforcement": enforcement}
 
 
@@ -52,7 +54,7 @@ async def _json_when_found(client: httpx.AsyncClient, path: str) -> Any:
 
 async def test_an_understated_registration_is_verified_planned_and_becomes_a_case(registry: dict) -> None:
     body = registration(understated_by=10)
-    accepted = await registry["intake"].post("/v1/registrations", json=body)
+    accepted = await registry["intake"].post("/v1/registrations", json=body, headers=as_registrant(body))
     assert accepted.status_code == 201, accepted.text
     registry_id = accepted.json()["registry_id"]
 
@@ -77,7 +79,7 @@ async def test_an_understated_registration_is_verified_planned_and_becomes_a_cas
     assert [c["rule"] for c in cases] == ["compute_discrepancy"]
 
     async def under_review() -> Any:
-        record = (await registry["intake"].get(f"/v1/registrations/{registry_id}")).json()
+        record = (await registry["intake"].get(f"/v1/registrations/{registry_id}", headers=as_registrant(body))).json()
         return record if record["standing"] == "under_review" else None
 
     await eventually(under_review, what="standing to follow the case")
@@ -85,7 +87,7 @@ async def test_an_understated_registration_is_verified_planned_and_becomes_a_cas
 
 async def test_an_honest_frontier_registration_gets_the_full_evaluation_plan_and_no_case(registry: dict) -> None:
     body = registration(parameters=405e9, tokens=45e12)  # 1.1e26 FLOP: frontier
-    accepted = await registry["intake"].post("/v1/registrations", json=body)
+    accepted = await registry["intake"].post("/v1/registrations", json=body, headers=as_registrant(body))
     registry_id = accepted.json()["registry_id"]
 
     async def decided() -> Any:
@@ -111,7 +113,7 @@ async def test_an_honest_frontier_registration_gets_the_full_evaluation_plan_and
 
 async def test_a_retried_registration_returns_the_first_answer(registry: dict) -> None:
     body = registration()
-    headers = {"Idempotency-Key": "retry-1"}
+    headers = {"Idempotency-Key": "retry-1", **as_registrant(body)}
     first = await registry["intake"].post("/v1/registrations", json=body, headers=headers)
     second = await registry["intake"].post("/v1/registrations", json=body, headers=headers)
     assert first.status_code == second.status_code == 201
@@ -123,8 +125,37 @@ async def test_bad_input_lists_every_bad_field(registry: dict) -> None:
     body = registration()
     body["compute"]["declared_training_flop"] = -1
     body["compute"]["parameters"] = 1e16
-    response = await registry["intake"].post("/v1/registrations", json=body)
+    response = await registry["intake"].post("/v1/registrations", json=body, headers=as_registrant(body))
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     fields = {e["field"] for e in response.json()["errors"]}
     assert fields == {"compute.declared_training_flop", "compute.parameters"}
+
+
+async def test_calls_without_a_valid_token_are_refused_clearly(registry: dict) -> None:
+    body = registration()
+    missing = await registry["intake"].post("/v1/registrations", json=body)
+    assert missing.status_code == 401
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert "bearer token is required" in missing.json()["detail"]
+    forged = await registry["intake"].post(
+        "/v1/registrations", json=body, headers={"Authorization": "Bearer not.a.token"}
+    )
+    assert forged.status_code == 401 and "invalid token" in forged.json()["detail"]
+    wrong_role = await registry["intake"].post("/v1/registrations", json=body, headers=bearer("analyst"))
+    assert wrong_role.status_code == 403 and "registrant" in wrong_role.json()["detail"]
+
+
+async def test_a_registrant_cannot_file_for_or_read_another_organisation(registry: dict) -> None:
+    body = registration()
+    other = bearer("registrant", org="someone-else")
+    refused = await registry["intake"].post("/v1/registrations", json=body, headers=other)
+    assert refused.status_code == 403 and "someone-else" in refused.json()["detail"]
+    accepted = await registry["intake"].post("/v1/registrations", json=body, headers=as_registrant(body))
+    registry_id = accepted.json()["registry_id"]
+    guessed = await registry["intake"].get(f"/v1/registrations/{registry_id}", headers=other)
+    missing = await registry["intake"].get("/v1/registrations/FMR-1999-999999", headers=other)
+    assert guessed.status_code == missing.status_code == 404
+    assert guessed.json()["title"] == missing.json()["title"] == "Not found"
+    own = await registry["intake"].get(f"/v1/registrations/{registry_id}", headers=as_registrant(body))
+    assert own.status_code == 200 and own.json()["registry_id"] == registry_id

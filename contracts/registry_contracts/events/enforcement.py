@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..envelope import EventData
+from ..topicdef import TopicDefinition
 
 
 class CaseOpened(EventData):
@@ -22,3 +23,14 @@ class CaseOpened(EventData):
     summary: str
     opened_at: datetime
     evidence_event_id: str = Field(description="Id of the event that triggered the case.")
+
+
+ENFORCEMENT_CASES = TopicDefinition(
+    name="enforcement.cases.v1",
+    producer="enforcement",
+    description="Enforcement cases opened and their transitions.",
+    events=(CaseOpened,),
+    consumers=("intake",),
+)
+
+TOPICS: tuple[TopicDefinition, ...] = (ENFORCEMENT_CASES,)

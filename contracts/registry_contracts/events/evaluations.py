@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..envelope import EventData
+from ..topicdef import TopicDefinition
 from .common import Tier
 
 
@@ -39,3 +40,14 @@ class EvaluationsPlanned(EventData):
     unassigned: list[UnassignedDomain] = Field(default_factory=list)
     planned_at: datetime
     rule_profile_id: str
+
+
+EVALUATIONS_PLANS = TopicDefinition(
+    name="evaluations.plans.v1",
+    producer="evaluations",
+    description="Evaluation plans: required domains and the labs assigned.",
+    events=(EvaluationsPlanned,),
+    consumers=("enforcement",),
+)
+
+TOPICS: tuple[TopicDefinition, ...] = (EVALUATIONS_PLANS,)

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..envelope import EventData
+from ..topicdef import TopicDefinition
 from .common import ComputeInputs, Developer
 
 
@@ -27,3 +28,14 @@ class RegistrationSubmitted(EventData):
     submitted_at: datetime
     late: bool = False
     rule_profile_id: str
+
+
+INTAKE_FILINGS = TopicDefinition(
+    name="intake.filings.v1",
+    producer="intake",
+    description="Every filing intake accepted, in submission order per model.",
+    events=(RegistrationSubmitted,),
+    consumers=("verification",),
+)
+
+TOPICS: tuple[TopicDefinition, ...] = (INTAKE_FILINGS,)

@@ -9,6 +9,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..envelope import EventData
+from ..topicdef import TopicDefinition
 from .common import Developer, Tier
 
 
@@ -50,3 +51,14 @@ class ComputeVerified(EventData):
     planned_deployment_date: date | None = None
     verified_at: datetime
     rule_profile_id: str
+
+
+VERIFICATION_OUTCOMES = TopicDefinition(
+    name="verification.outcomes.v1",
+    producer="verification",
+    description="Verification outcomes of declared training compute, one per filing version.",
+    events=(ComputeVerified,),
+    consumers=("evaluations", "enforcement"),
+)
+
+TOPICS: tuple[TopicDefinition, ...] = (VERIFICATION_OUTCOMES,)
