@@ -3,6 +3,8 @@
 Started once per test session, in .state/test on ports that do not collide with `./dev up`, wiped first so
 every run starts clean. Tests isolate themselves by fresh ids, never by fresh topics or databases.
 Set REGISTRY_KEEP_TEST_STACK=1 to leave the stack running after the session (faster local reruns).
+REGISTRY_TEST_STATE and REGISTRY_TEST_PORT_BASE (default 29000: Kafka 29092, PostgreSQL 29032, services
+29101-29104) let two test sessions run side by side on one machine.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from registry_contracts import ALL_TOPICS
 from services.plumbing.tokens import generate_keypair
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST_STATE = ROOT / ".state" / "test"
-TEST_PORTS = {"kafka_port": 29092, "kafka_controller_port": 29093, "postgres_port": 25432}
+TEST_STATE = Path(os.environ.get("REGISTRY_TEST_STATE", ROOT / ".state" / "test")).resolve()
+PORT_BASE = int(os.environ.get("REGISTRY_TEST_PORT_BASE", "29000"))
+TEST_PORTS = {"kafka_port": PORT_BASE + 92, "kafka_controller_port": PORT_BASE + 93, "postgres_port": PORT_BASE + 32}
+SERVICE_PORTS = {"intake": PORT_BASE + 101, "verification": PORT_BASE + 102, "evaluations": PORT_BASE + 103}
+SERVICE_PORTS["enforcement"] = PORT_BASE + 104
 
 
 @pytest.fixture(scope="session")

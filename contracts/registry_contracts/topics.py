@@ -9,8 +9,8 @@ from __future__ import annotations
 from .envelope import EventData
 from .events import enforcement, evaluations, intake, verification
 from .events.dead_letter import MessageDeadLettered
-from .events.enforcement import ENFORCEMENT_CASES
-from .events.evaluations import EVALUATIONS_PLANS
+from .events.enforcement import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
+from .events.evaluations import EVALUATIONS_OUTCOMES, EVALUATIONS_PLANS, lab_request_topic, lab_result_topic
 from .events.intake import INTAKE_FILINGS
 from .events.verification import VERIFICATION_OUTCOMES
 from .topicdef import FOREVER, WEEK_MS, TopicDefinition
@@ -45,6 +45,8 @@ __all__ = [
     "ALL_TOPICS",
     "BUSINESS_TOPICS",
     "ENFORCEMENT_CASES",
+    "ENFORCEMENT_STANDING",
+    "EVALUATIONS_OUTCOMES",
     "EVALUATIONS_PLANS",
     "FOREVER",
     "INTAKE_FILINGS",
@@ -52,4 +54,6 @@ __all__ = [
     "TopicDefinition",
     "dead_letter_topic",
     "event_types",
+    "lab_request_topic",
+    "lab_result_topic",
 ]

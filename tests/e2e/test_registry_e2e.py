@@ -14,11 +14,11 @@ import pytest
 
 from devstack import Infrastructure
 from devstack.services import SERVICE_NAMES, ServiceProcess, kill_service, start_service, stop_services, wait_ready
-from tests.conftest import TEST_STATE
+from tests.conftest import SERVICE_PORTS, TEST_STATE
 from tests.support import as_registrant, bearer, eventually, registration
 
 pytestmark = pytest.mark.e2e
-PORTS = {"intake": 28101, "verification": 28102, "evaluations": 28103, "enforcement": 28104}
+PORTS = SERVICE_PORTS
 URLS = {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
 LAB = {
     "lab_id": "e2e-lab",

@@ -51,6 +51,8 @@ class ComputeVerified(EventData):
     planned_deployment_date: date | None = None
     verified_at: datetime
     rule_profile_id: str
+    run: int = Field(default=1, ge=1, description="Verification run of this version (re-verification adds runs).")
+    trigger: str = Field(default="filing", description="filing | attestation | amendment")
 
 
 VERIFICATION_OUTCOMES = TopicDefinition(
