@@ -33,7 +33,7 @@ from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscr
 from .outbox import OutboxRelay, outbox_backlog
 from .rule_profile import RuleProfile, load_rule_profile
 from .settings import ServiceSettings
-from .telemetry import Counters, configure_telemetry
+from .telemetry import Counters, configure_telemetry, flush_telemetry
 
 log = logging.getLogger(__name__)
 PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -78,6 +78,7 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         acks="all",
         security=security,
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
+        log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
     )
 
 
@@ -182,6 +183,7 @@ def build_service_app(
             await asyncio.gather(*tasks, return_exceptions=True)
             await relay.close()
             await state.broker.stop()
+            flush_telemetry()
             try:
                 await asyncio.wait_for(state.pool.close(), timeout=10)
             except TimeoutError:  # a connection still checked out must not hang shutdown

@@ -22,7 +22,7 @@ from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
 # Fields every log line of a handled message carries.
 log_fields: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_fields", default={})  # noqa: B039
@@ -88,7 +88,8 @@ def configure_telemetry(
     _configured = True
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
     if traces_file:
-        provider.add_span_processor(SimpleSpanProcessor(JsonLinesSpanExporter(traces_file)))
+        # Batched in a background thread: spans must not cost the request or the consumer a file write each.
+        provider.add_span_processor(BatchSpanProcessor(JsonLinesSpanExporter(traces_file), schedule_delay_millis=500))
     trace.set_tracer_provider(provider)
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
@@ -99,6 +100,13 @@ def configure_telemetry(
     root.handlers = handlers
     root.setLevel(log_level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def flush_telemetry() -> None:
+    """Write out buffered spans (at shutdown; the provider also flushes at interpreter exit)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush(timeout_millis=2000)
 
 
 def tracer(name: str) -> trace.Tracer:
