@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,10 +67,13 @@ Hook = Callable[[ServiceState], Awaitable[None]]
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
     security = None
     if settings.kafka_security_protocol.startswith("SASL"):
+        use_ssl = settings.kafka_security_protocol == "SASL_SSL"
         security = SASLScram512(
             username=settings.kafka_sasl_username or "",
             password=settings.kafka_sasl_password or "",
-            use_ssl=settings.kafka_security_protocol == "SASL_SSL",
+            # The default context trusts SSL_CERT_FILE, which deployments point at the brokers' CA.
+            ssl_context=ssl.create_default_context() if use_ssl else None,
+            use_ssl=use_ssl,
         )
     return KafkaBroker(
         settings.kafka_bootstrap_servers.split(","),
