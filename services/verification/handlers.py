@@ -1,23 +1,23 @@
-"""Verification's event handlers: a filing arrives, its declared compute is judged, the outcome published."""
+"""Verification's event handlers: filings and attestations arrive, declared compute is judged, outcomes published.
+
+Every verification run goes through `verify_version`: it rebuilds the declaration from the store, gathers what
+else is known (the organisation's attestations, the model's training notices, the previous version's
+record), runs the pure domain and writes the outcome with its event in the handler's transaction.
+Triggers: `filing` (a registration), `amendment` (a new version), `attestation` (evidence for a version
+already verified: a new run of that version).
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
-from registry_contracts import (
-    ComputeEstimate,
-    ComputeVerified,
-    Envelope,
-    RegistrationSubmitted,
-    Tier,
-    VerificationStatus,
-    new_envelope,
-)
+from registry_contracts import Envelope, RegistrationSubmitted, new_envelope
+from registry_contracts.events.intake import AmendmentSubmitted, ComputeAttested, TrainingNoticeFiled
 from services.plumbing.inbox import Subscription
 from services.plumbing.rule_profile import RuleProfile
 from services.plumbing.service import ServiceState
@@ -25,123 +25,192 @@ from services.plumbing.service import ServiceState
 from . import store
 from .domain import (
     ChipCatalogue,
-    ComputeDeclaration,
+    ComputeAttestation,
+    ComputeEstimate,
     VerificationInputError,
-    VerificationOutcome,
-    classify_tier,
-    format_flop,
+    estimate_from_record,
+    match_attestation,
+    planned_compute_note,
     verify_declared_compute,
+)
+from .filings import (
+    AMENDMENT,
+    REGISTRATION,
+    attestation_for_domain,
+    outcome_details,
+    outcome_event,
+    prepare,
+    prior_compute,
+    registration_figures,
+    unverifiable_event,
 )
 
 CATALOGUE_KEY = "chip_catalogue"
+log = logging.getLogger(__name__)
 
 
-def declaration_from_filing(filing: RegistrationSubmitted) -> ComputeDeclaration:
-    """The domain's view of a registration's compute inputs."""
-    compute = filing.compute
-    return ComputeDeclaration(
-        developer=filing.developer.legal_name,
-        model_name=filing.model_name,
-        declared_training_flop=compute.declared_training_flop,
-        parameters=compute.parameters,
-        active_parameters=compute.active_parameters,
-        is_mixture_of_experts=compute.is_mixture_of_experts,
-        training_tokens=compute.training_tokens,
-        epochs=compute.epochs,
-        chip_type=compute.chip_type,
-        chip_count=compute.chip_count,
-        training_hours=compute.training_hours,
-        declared_utilisation=compute.declared_utilisation,
-        number_format=compute.number_format,
-        training_start=compute.training_start,
-        training_end=compute.training_end,
-        cluster_id=compute.cluster_id,
-        trained_mainly_on_biological_sequences=compute.trained_mainly_on_biological_sequences,
+async def _usable_attestations(
+    conn: asyncpg.Connection, organisation_id: str
+) -> tuple[list[ComputeAttestation], list[str]]:
+    """The organisation's attestations in domain form, and a note for each one that cannot be used."""
+    usable: list[ComputeAttestation] = []
+    notes: list[str] = []
+    for event in await store.attestations_of_organisation(conn, organisation_id):
+        try:
+            usable.append(attestation_for_domain(event))
+        except VerificationInputError as error:
+            notes.append(f"attestation {event.attestation_id} is unusable: {error}")
+    return usable, notes
+
+
+async def verify_version(
+    conn: asyncpg.Connection,
+    stored: store.StoredDeclaration,
+    *,
+    trigger: str,
+    incoming: Envelope[Any],
+    profile: RuleProfile,
+    catalogue: ChipCatalogue,
+) -> None:
+    """One verification run of one stored filing version, recorded and published in this transaction."""
+    now = datetime.now(UTC)
+    run = await store.next_run(conn, stored.registry_id, stored.version)
+    details: dict[str, Any] = {}
+    verified_flop: float | None = None
+    used: list[str] = []
+    try:
+        prepared = prepare(stored)
+        declaration = prepared.declaration
+        attestations, notes = await _usable_attestations(conn, stored.organisation_id)
+        notes += prepared.notes
+        extra: tuple[ComputeEstimate, ...] = ()
+        if stored.kind == AMENDMENT:
+            previous = await store.previous_declaration(conn, stored.registry_id, stored.version)
+            last = await store.latest_run(conn, previous.registry_id, previous.version) if previous else None
+            prior = prior_compute(previous, last.verified_flop if last else None, last.verified_by if last else None)
+            extra = (estimate_from_record(declaration, prior, modification_trained=prepared.modification_trained),)
+        else:
+            for notice in await store.training_notices_of_model(conn, stored.registry_id):
+                note = planned_compute_note(
+                    declaration,
+                    notice_id=notice.notice_id,
+                    planned_training_flop=notice.planned_training_flop,
+                    tolerance_factor=profile.verification.tolerance_factor,
+                )
+                notes += [note] if note else []
+        outcome = verify_declared_compute(
+            declaration, attestations, profile, catalogue, extra_estimates=extra, context_notes=notes
+        )
+        event = outcome_event(prepared.context, outcome, run=run, trigger=trigger, now=now)
+        details = outcome_details(outcome)
+        verified_flop = outcome.estimated_tier.training_flop
+        used = [m.attestation_id for m in outcome.attestation_matches if m.matched]
+    except VerificationInputError as error:
+        event = unverifiable_event(stored, error, profile, run=run, trigger=trigger, now=now)
+        details = {"reasons": [str(error)], "notes": [], "verified_by": "declared"}
+        verified_flop = stored.declared_cumulative_flop
+    out = new_envelope(
+        event, subject=stored.registry_id, correlation_id=incoming.correlationid, causation_id=str(incoming.id)
     )
-
-
-def outcome_event(filing: RegistrationSubmitted, outcome: VerificationOutcome, *, now: datetime) -> ComputeVerified:
-    threshold = outcome.threshold_at_stake
-    return ComputeVerified(
-        registry_id=filing.registry_id,
-        version=filing.version,
-        developer=filing.developer,
-        model_name=filing.model_name,
-        status=VerificationStatus(outcome.status.value),
-        declared_training_flop=outcome.declared_training_flop,
-        estimates=[
-            ComputeEstimate(
-                method=e.method.value,
-                flop=e.value_flop,
-                low_flop=e.low_flop,
-                high_flop=e.high_flop,
-                reasons=list(e.reasons),
-            )
-            for e in outcome.estimates
-        ],
-        tolerance_factor=outcome.tolerance_factor or 0.0,
-        threshold_flop=threshold[1] if threshold else None,
-        declared_tier=Tier(outcome.declared_tier.tier.value),
-        verified_tier=Tier(outcome.estimated_tier.tier.value),
-        explanation=outcome.summary,
-        planned_deployment_date=filing.planned_deployment_date,
-        verified_at=now,
-        rule_profile_id=outcome.rule_profile_id,
-    )
-
-
-def unverifiable_event(
-    filing: RegistrationSubmitted, error: VerificationInputError, profile: RuleProfile, *, now: datetime
-) -> ComputeVerified:
-    """A declaration the estimators cannot use is insufficient evidence, said plainly, never a crash."""
-    declared = filing.compute.declared_training_flop
-    tier = classify_tier(training_flop=declared, thresholds=profile.thresholds).tier
-    return ComputeVerified(
-        registry_id=filing.registry_id,
-        version=filing.version,
-        developer=filing.developer,
-        model_name=filing.model_name,
-        status=VerificationStatus.INSUFFICIENT_EVIDENCE,
-        declared_training_flop=declared,
-        estimates=[],
-        tolerance_factor=0.0,
-        declared_tier=Tier(tier.value),
-        verified_tier=Tier(tier.value),
-        explanation=f"Declared {format_flop(declared)} FLOP could not be checked: {error}.",
-        planned_deployment_date=filing.planned_deployment_date,
-        verified_at=now,
-        rule_profile_id=profile.id,
-    )
+    await store.save_outcome(conn, out, details, verified_flop=verified_flop, attestations_used=used)
 
 
 def make_registration_handler(profile: RuleProfile, catalogue: ChipCatalogue) -> Any:
     async def on_registration_submitted(conn: asyncpg.Connection, envelope: Envelope[RegistrationSubmitted]) -> None:
         filing = envelope.data
-        now = datetime.now(UTC)
-        await store.save_declaration(conn, filing, correlation_id=envelope.correlationid)
-        details: dict[str, Any] = {}
-        try:
-            outcome = verify_declared_compute(declaration_from_filing(filing), (), profile, catalogue)
-            event = outcome_event(filing, outcome, now=now)
-            details = {"reasons": list(outcome.reasons), "notes": list(outcome.notes)}
-            details["comparisons"] = [dataclasses.asdict(c) for c in outcome.comparisons]
-        except VerificationInputError as error:
-            event = unverifiable_event(filing, error, profile, now=now)
-        out = new_envelope(
-            event,
-            subject=filing.registry_id,
-            correlation_id=envelope.correlationid,
-            causation_id=str(envelope.id),
+        organisation_id = filing.developer.organisation_id
+        await store.lock_organisation(conn, organisation_id)
+        cumulative, designated, biological = registration_figures(filing)
+        stored = store.StoredDeclaration(
+            registry_id=filing.registry_id,
+            version=filing.version,
+            organisation_id=organisation_id,
+            kind=REGISTRATION,
+            filing=filing.model_dump(mode="json"),
+            declared_cumulative_flop=cumulative,
+            designated=designated,
+            biological=biological,
         )
-        await store.save_outcome(conn, out, details)
+        json_text = filing.model_dump_json()
+        if not await store.save_declaration(conn, stored, filing_json=json_text, correlation_id=envelope.correlationid):
+            return  # this version was already verified (a second event for the same filing)
+        await verify_version(conn, stored, trigger="filing", incoming=envelope, profile=profile, catalogue=catalogue)
 
     return on_registration_submitted
 
 
+def make_amendment_handler(profile: RuleProfile, catalogue: ChipCatalogue) -> Any:
+    async def on_amendment_submitted(conn: asyncpg.Connection, envelope: Envelope[AmendmentSubmitted]) -> None:
+        filing = envelope.data
+        organisation_id = filing.developer.organisation_id
+        await store.lock_organisation(conn, organisation_id)
+        previous = await store.previous_declaration(conn, filing.registry_id, filing.version)
+        modification = filing.modification_compute
+        biological = bool(previous and previous.biological) or bool(
+            modification and modification.trained_mainly_on_biological_sequences
+        )
+        stored = store.StoredDeclaration(
+            registry_id=filing.registry_id,
+            version=filing.version,
+            organisation_id=organisation_id,
+            kind=AMENDMENT,
+            filing=filing.model_dump(mode="json"),
+            declared_cumulative_flop=filing.cumulative_training_flop,
+            designated=bool(previous and previous.designated),  # a designation stays with the model
+            biological=biological,
+        )
+        json_text = filing.model_dump_json()
+        if not await store.save_declaration(conn, stored, filing_json=json_text, correlation_id=envelope.correlationid):
+            return
+        await verify_version(conn, stored, trigger="amendment", incoming=envelope, profile=profile, catalogue=catalogue)
+
+    return on_amendment_submitted
+
+
+def make_attestation_handler(profile: RuleProfile, catalogue: ChipCatalogue) -> Any:
+    async def on_compute_attested(conn: asyncpg.Connection, envelope: Envelope[ComputeAttested]) -> None:
+        attested = envelope.data
+        organisation_id = attested.customer.organisation_id
+        await store.lock_organisation(conn, organisation_id)
+        if not await store.save_attestation(conn, attested, event_id=envelope.id):
+            return  # the provider re-sent a known attestation: it is already counted
+        try:
+            attestation = attestation_for_domain(attested)
+        except VerificationInputError as error:
+            log.warning("attestation %s kept but unusable: %s", attested.attestation_id, error)
+            return  # kept (nothing lost), shown on GET /v1/attestations, never matched
+        candidates = await store.declarations_of_organisation(conn, organisation_id, registry_id=attested.registry_id)
+        for stored in candidates:
+            try:
+                declaration = prepare(stored).declaration
+            except VerificationInputError:
+                continue  # its verification already said why it cannot be checked
+            if match_attestation(declaration, attestation).matched:
+                await verify_version(
+                    conn, stored, trigger="attestation", incoming=envelope, profile=profile, catalogue=catalogue
+                )
+
+    return on_compute_attested
+
+
+def make_training_notice_handler() -> Any:
+    async def on_training_notice_filed(conn: asyncpg.Connection, envelope: Envelope[TrainingNoticeFiled]) -> None:
+        # Kept for the registration that follows: its declared compute is checked against the plan.
+        await store.save_training_notice(conn, envelope.data)
+
+    return on_training_notice_filed
+
+
 def subscriptions(state: ServiceState) -> Mapping[str, Subscription]:
     catalogue: ChipCatalogue = state.extras[CATALOGUE_KEY]
+    profile = state.profile
     return {
         RegistrationSubmitted.cloudevents_type(): Subscription(
-            RegistrationSubmitted, make_registration_handler(state.profile, catalogue)
-        )
+            RegistrationSubmitted, make_registration_handler(profile, catalogue)
+        ),
+        AmendmentSubmitted.cloudevents_type(): Subscription(
+            AmendmentSubmitted, make_amendment_handler(profile, catalogue)
+        ),
+        ComputeAttested.cloudevents_type(): Subscription(ComputeAttested, make_attestation_handler(profile, catalogue)),
+        TrainingNoticeFiled.cloudevents_type(): Subscription(TrainingNoticeFiled, make_training_notice_handler()),
     }

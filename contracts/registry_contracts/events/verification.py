@@ -23,7 +23,10 @@ class ComputeEstimate(BaseModel):
     """One independent estimate of a run's training compute, with how it was made."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    method: str = Field(description="architecture | hardware | attestation")
+    method: str = Field(
+        description="architecture | hardware | attestation | record (for an amendment: the cumulative compute on"
+        " record before this version plus the modification)"
+    )
     flop: float | None = Field(default=None, description="Point estimate, FLOP; null when none was possible.")
     low_flop: float | None = None
     high_flop: float | None = None
@@ -52,7 +55,11 @@ class ComputeVerified(EventData):
     verified_at: datetime
     rule_profile_id: str
     run: int = Field(default=1, ge=1, description="Verification run of this version (re-verification adds runs).")
-    trigger: str = Field(default="filing", description="filing | attestation | amendment")
+    trigger: str = Field(
+        default="filing",
+        description="filing (a registration) | amendment (a new version) | attestation (new evidence for a"
+        " version already verified)",
+    )
 
 
 VERIFICATION_OUTCOMES = TopicDefinition(

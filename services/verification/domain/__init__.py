@@ -23,6 +23,7 @@ from services.verification.domain.declaration import ComputeAttestation, Compute
 from services.verification.domain.errors import UnknownNumberFormatError, VerificationInputError
 from services.verification.domain.estimate import ComputeEstimate, EstimateMethod, format_factor, format_flop
 from services.verification.domain.estimators import estimate_from_architecture, estimate_from_hardware
+from services.verification.domain.history import PriorCompute, estimate_from_record, planned_compute_note
 from services.verification.domain.outcome import (
     EstimateComparison,
     VerificationOutcome,
@@ -55,6 +56,7 @@ __all__ = [
     "ModificationDecision",
     "ModificationKind",
     "NumberFormat",
+    "PriorCompute",
     "Tier",
     "TierDecision",
     "UnknownNumberFormatError",
@@ -68,6 +70,7 @@ __all__ = [
     "estimate_from_architecture",
     "estimate_from_attestations",
     "estimate_from_hardware",
+    "estimate_from_record",
     "format_factor",
     "format_flop",
     "load_chip_catalogue",
@@ -76,6 +79,7 @@ __all__ = [
     "normalise_chip_name",
     "parse_chip_catalogue",
     "parse_number_format",
+    "planned_compute_note",
     "reportable_threshold",
     "verify_declared_compute",
 ]

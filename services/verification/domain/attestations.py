@@ -37,14 +37,23 @@ class AttestationMatch:
 
 
 def match_attestation(declaration: ComputeDeclaration, attestation: ComputeAttestation) -> AttestationMatch:
-    """Match on developer (= customer), overlapping training period, and cluster when both name one."""
+    """Match on developer (= customer), overlapping training period, and cluster when both name one.
+
+    An attestation that names a model (registry id) matches only that model; when that model declared
+    no training period, the name alone (with the developer) is enough.
+    """
     aid = attestation.attestation_id
     if normalise_party_name(attestation.customer) != normalise_party_name(declaration.developer):
         return AttestationMatch(
             aid, False, f"customer {attestation.customer!r} is not developer {declaration.developer!r}"
         )
+    named = attestation.registry_id
+    if named and declaration.registry_id and named != declaration.registry_id:
+        return AttestationMatch(aid, False, f"it names model {named}, not {declaration.registry_id}")
     start, end = declaration.training_start, declaration.training_end
     if start is None or end is None:
+        if named and named == declaration.registry_id:
+            return AttestationMatch(aid, True, "matched on developer and the model the provider named")
         return AttestationMatch(aid, False, "the declaration has no training period to match against")
     if attestation.period_end < start or attestation.period_start > end:
         return AttestationMatch(
@@ -58,6 +67,8 @@ def match_attestation(declaration: ComputeDeclaration, attestation: ComputeAttes
             aid, False, f"cluster {attestation.cluster_id!r} is not the declared {declaration.cluster_id!r}"
         )
     basis = "developer, overlapping period"
+    if named and named == declaration.registry_id:
+        basis += ", the model the provider named"
     if declaration.cluster_id and attestation.cluster_id:
         basis += " and cluster"
     elif declaration.cluster_id or attestation.cluster_id:

@@ -87,6 +87,7 @@ class ComputeDeclaration:
     trained_mainly_on_biological_sequences: bool = False
     base_model_training_flop: float | None = None
     designated: bool = False
+    registry_id: str | None = None  # lets a provider's attestation that names the model match it
 
     def __post_init__(self) -> None:
         _check_text("developer", self.developer, required=True)
@@ -139,6 +140,7 @@ class ComputeAttestation:
     cluster_id: str | None = None
     utilisation: float | None = None
     chip_count: int | None = None
+    registry_id: str | None = None  # set when the provider names the model it attests
 
     def __post_init__(self) -> None:
         _check_text("attestation_id", self.attestation_id, required=True)

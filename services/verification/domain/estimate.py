@@ -16,6 +16,7 @@ class EstimateMethod(StrEnum):
     ARCHITECTURE = "architecture"
     HARDWARE = "hardware"
     ATTESTATION = "attestation"
+    RECORD = "record"  # the registry's own record of earlier versions (amendments: cumulative compute)
 
     @property
     def description(self) -> str:
@@ -23,6 +24,7 @@ class EstimateMethod(StrEnum):
             EstimateMethod.ARCHITECTURE: "k x parameters x tokens seen (k = 6 for dense transformers)",
             EstimateMethod.HARDWARE: "chips x dense peak FLOP/s x seconds x utilisation",
             EstimateMethod.ATTESTATION: "provider-attested chip-hours x dense peak FLOP/s x utilisation",
+            EstimateMethod.RECORD: "the model's compute on record before this version, plus this modification",
         }[self]
 
 
@@ -34,7 +36,9 @@ class ComputeEstimate:
     `comparison_flop` is the figure compared with the declaration and thresholds: the low end of a band
     (the reading most favourable to the developer), or, when a declared utilisation is implausible,
     the figure at the nearest plausible utilisation. `disclosed` is False when a core input had to be
-    derived rather than declared (then the undisclosed tolerance applies). None values mean no estimate.
+    derived rather than declared (then the undisclosed tolerance applies). `cumulative` is True when the
+    figure already covers the whole model (base and every modification), not only this version's run.
+    None values mean no estimate.
     """
 
     method: EstimateMethod
@@ -44,6 +48,7 @@ class ComputeEstimate:
     comparison_flop: float | None = None
     disclosed: bool = True
     implausible: bool = False
+    cumulative: bool = False
     formula: str = ""
     inputs: Mapping[str, InputValue] = field(default_factory=lambda: MappingProxyType({}))
     reasons: tuple[str, ...] = ()

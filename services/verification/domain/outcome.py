@@ -10,7 +10,7 @@ to the developer, so it only flags when even that end exceeds the declaration be
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -101,9 +101,13 @@ def compare_estimate(
     assert estimate.comparison_flop is not None
     rules = profile.verification
     tolerance = rules.tolerance_factor if estimate.disclosed else rules.tolerance_factor_undisclosed
-    declared = declaration.declared_training_flop
+    if estimate.cumulative:  # a whole-model figure is set against the declared cumulative compute
+        declared = declaration.cumulative_declared_flop
+        cumulative = estimate.comparison_flop
+    else:
+        declared = declaration.declared_training_flop
+        cumulative = estimate.comparison_flop + (declaration.base_model_training_flop or 0.0)
     ratio = estimate.comparison_flop / declared
-    cumulative = estimate.comparison_flop + (declaration.base_model_training_flop or 0.0)
     estimate_tier = classify_tier(
         training_flop=cumulative,
         thresholds=profile.thresholds,
@@ -166,7 +170,7 @@ def _summary(
     crossing = deciding.crosses_threshold
     if deciding.exceeds_tolerance:
         text = (
-            f"{declared}; {_estimate_phrase(estimate)} exceeds it by "
+            f"{declared}; {_estimate_phrase(estimate)} exceeds {'the cumulative' if estimate.cumulative else 'it'} by "
             f"{format_factor(deciding.ratio_to_declared)}, beyond the {tolerance} tolerance"
         )
         if crossing:
@@ -190,15 +194,21 @@ def verify_declared_compute(
     attestations: Iterable[ComputeAttestation],
     profile: RuleProfile,
     catalogue: ChipCatalogue,
+    *,
+    extra_estimates: Sequence[ComputeEstimate] = (),
+    context_notes: Sequence[str] = (),
 ) -> VerificationOutcome:
     """Judge one filing version's declared compute against architecture, hardware and attestation
-    estimates: consistent, discrepancy, or insufficient evidence, with every figure and reason."""
+    estimates (and any `extra_estimates`, e.g. the record of earlier versions for an amendment):
+    consistent, discrepancy, or insufficient evidence, with every figure and reason. `context_notes`
+    (e.g. a training notice's plan) are carried into the outcome's notes."""
     rules = profile.verification
     known = tuple(attestations)
     estimates = (
         estimate_from_architecture(declaration, rules=rules),
         estimate_from_hardware(declaration, rules=rules, catalogue=catalogue),
         estimate_from_attestations(declaration, known, rules=rules, catalogue=catalogue),
+        *extra_estimates,
     )
     _, matches = match_attestations(declaration, known)
     bio = declaration.trained_mainly_on_biological_sequences
@@ -228,7 +238,7 @@ def verify_declared_compute(
     else:
         status = VerificationStatus.CONSISTENT
         deciding = max(comparisons, key=lambda c: c.ratio_to_declared)
-    notes: list[str] = []
+    notes: list[str] = list(context_notes)
     for comparison in comparisons:
         if comparison.overstated_by:
             notes.append(
@@ -254,7 +264,8 @@ def verify_declared_compute(
         estimated_tier=estimated_tier,
         attestation_matches=matches,
         summary=_summary(declaration, estimates, comparisons, deciding, estimated_tier)
-        + "".join(f" Note: {r}." for e in available if e.implausible for r in e.reasons if "implausible" in r),
+        + "".join(f" Note: {r}." for e in available if e.implausible for r in e.reasons if "implausible" in r)
+        + "".join(f" Note: {n}." for n in context_notes),
         reasons=tuple(f"{e.label}: {r}" for e in estimates for r in e.reasons),
         notes=tuple(notes),
     )
