@@ -1,22 +1,27 @@
-"""All of enforcement's SQL: decisions, cases with optimistic concurrency, and their timelines."""
+"""Enforcement's writes: cases with optimistic concurrency, timelines, evidence, actions, decisions, standing.
+
+Reads for the API and the desk are in queries.py.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from registry_contracts import CaseOpened, Envelope
-from registry_contracts.topics import ENFORCEMENT_CASES
-from services.plumbing.outbox import enqueue
-
-from .domain import Case, CaseChange
+from .domain import ActionTaken, Case, CaseChange
 
 
 class StaleCaseError(Exception):
     """Another officer changed the case since it was read."""
+
+    def __init__(self, case_id: str, current_row_version: int | None) -> None:
+        self.case_id = case_id
+        self.current_row_version = current_row_version
+        super().__init__(f"case {case_id} was changed by someone else; reload it and try again")
 
 
 async def next_case_id(conn: asyncpg.Connection, year: int) -> str:
@@ -33,6 +38,12 @@ async def open_case_for(conn: asyncpg.Connection, model_key: str, rule: str) -> 
         rule,
     )
     return Case.model_validate_json(row["case"]) if row else None
+
+
+async def load_case(conn: asyncpg.Connection, case_id: str) -> tuple[Case, int] | None:
+    """A case and the row version it was read at (no lock: writes check the version instead)."""
+    row = await conn.fetchrow('SELECT "case", row_version FROM cases WHERE case_id = $1', case_id)
+    return (Case.model_validate_json(row["case"]), int(row["row_version"])) if row else None
 
 
 async def save_change(conn: asyncpg.Connection, change: CaseChange, *, expected_row_version: int | None = None) -> int:
@@ -72,7 +83,8 @@ async def save_change(conn: asyncpg.Connection, change: CaseChange, *, expected_
             expected_row_version,
         )
         if row_version_value is None:
-            raise StaleCaseError(f"case {case.id} was changed by someone else; reload it and try again")
+            current = await conn.fetchval("SELECT row_version FROM cases WHERE case_id = $1", case.id)
+            raise StaleCaseError(case.id, current)
         row_version = int(row_version_value)
     for entry in change.timeline:
         await conn.execute(
@@ -96,10 +108,11 @@ async def record_decision(
     decision: str,
     case_id: str | None,
     correlation_id: str,
+    reason: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO decisions (source_event_id, registry_id, version, rule, decision, case_id, correlation_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO decisions (source_event_id, registry_id, version, rule, decision, case_id, correlation_id,"
+        " reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         source_event_id,
         registry_id,
         version,
@@ -107,40 +120,166 @@ async def record_decision(
         decision,
         case_id,
         correlation_id,
+        reason,
     )
 
 
-async def publish_case_opened(conn: asyncpg.Connection, envelope: Envelope[CaseOpened]) -> None:
-    await enqueue(conn, topic=ENFORCEMENT_CASES.name, envelope=envelope)
+async def add_evidence(
+    conn: asyncpg.Connection, *, case_id: str, source_event_id: uuid.UUID, event_type: str, evidence: dict[str, Any]
+) -> None:
+    await conn.execute(
+        "INSERT INTO case_evidence (case_id, source_event_id, event_type, evidence) VALUES ($1, $2, $3, $4::jsonb)",
+        case_id,
+        source_event_id,
+        event_type,
+        json.dumps(evidence, default=str),
+    )
 
 
-async def cases_for_model(pool: asyncpg.Pool, registry_id: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        'SELECT case_id, status, rule, row_version, "case" FROM cases WHERE registry_id = $1 ORDER BY opened_at',
+async def save_action(conn: asyncpg.Connection, action: ActionTaken, *, standing_applied: bool) -> None:
+    await conn.execute(
+        "INSERT INTO actions (action_id, case_id, model_key, registry_id, kind, taken_at, effective_at,"
+        " standing_applied, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
+        action.action_id,
+        action.case_id,
+        action.model_key,
+        action.registry_id,
+        str(action.kind),
+        action.taken_at,
+        action.effective_at,
+        standing_applied,
+        action.model_dump_json(),
+    )
+
+
+async def actions_for_model(conn: asyncpg.Connection, model_key: str) -> list[ActionTaken]:
+    rows = await conn.fetch("SELECT action FROM actions WHERE model_key = $1 ORDER BY taken_at", model_key)
+    return [ActionTaken.model_validate_json(r["action"]) for r in rows]
+
+
+async def cases_for_model_key(conn: asyncpg.Connection, model_key: str) -> list[Case]:
+    rows = await conn.fetch('SELECT "case" FROM cases WHERE model_key = $1 ORDER BY opened_at', model_key)
+    return [Case.model_validate_json(r["case"]) for r in rows]
+
+
+async def remember_model(
+    conn: asyncpg.Connection,
+    registry_id: str,
+    *,
+    model_name: str | None,
+    developer_name: str | None,
+    organisation_id: str | None,
+    registered: bool,
+) -> None:
+    """Insert or update what enforcement knows of a model; `registered` only ever turns true."""
+    await conn.execute(
+        "INSERT INTO models (registry_id, model_name, developer_name, organisation_id, registered)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (registry_id) DO UPDATE SET"
+        " model_name = coalesce(EXCLUDED.model_name, models.model_name),"
+        " developer_name = coalesce(EXCLUDED.developer_name, models.developer_name),"
+        " organisation_id = coalesce(EXCLUDED.organisation_id, models.organisation_id),"
+        " registered = models.registered OR EXCLUDED.registered, updated_at = now()",
+        registry_id,
+        model_name,
+        developer_name,
+        organisation_id,
+        registered,
+    )
+
+
+async def set_withdrawn(conn: asyncpg.Connection, registry_id: str, withdrawn: bool) -> None:
+    await conn.execute(
+        # A model first heard of through its status counts as registered (intake accepted the status change).
+        "INSERT INTO models (registry_id, withdrawn, registered) VALUES ($1, $2, true)"
+        " ON CONFLICT (registry_id) DO UPDATE SET withdrawn = EXCLUDED.withdrawn, updated_at = now()",
+        registry_id,
+        withdrawn,
+    )
+
+
+async def model_facts(conn: asyncpg.Connection, registry_id: str) -> tuple[bool, bool, str | None, str | None]:
+    """(registered, withdrawn, model name, developer name) as far as enforcement has seen.
+
+    A model enforcement never heard of, or one that was verified, counts as registered: verification and
+    evaluations only ever see registered models, and their events may overtake the registration.
+    """
+    row = await conn.fetchrow(
+        "SELECT registered, withdrawn, model_name, developer_name,"
+        " EXISTS (SELECT 1 FROM compute_observations c WHERE c.registry_id = m.registry_id) AS verified"
+        " FROM models m WHERE registry_id = $1",
         registry_id,
     )
-    return [{**dict(r), "case": json.loads(r["case"])} for r in rows]
+    if row is None:
+        return True, False, None, None
+    return bool(row["registered"] or row["verified"]), bool(row["withdrawn"]), row["model_name"], row["developer_name"]
 
 
-async def list_cases(pool: asyncpg.Pool, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        'SELECT case_id, registry_id, rule, status, row_version, opened_at, "case" FROM cases'
-        " WHERE ($1::text IS NULL OR status = $1) ORDER BY opened_at DESC LIMIT $2",
-        status,
+async def is_reserved_only(conn: asyncpg.Connection, registry_id: str) -> bool:
+    """True when `registry_id` is known only from a training notice: no registration or verification seen."""
+    value = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM models WHERE registry_id = $1 AND NOT registered)"
+        " AND NOT EXISTS (SELECT 1 FROM compute_observations WHERE registry_id = $1)",
+        registry_id,
+    )
+    return bool(value)
+
+
+async def record_compute_observation(conn: asyncpg.Connection, **values: Any) -> None:
+    await conn.execute(
+        "INSERT INTO compute_observations (registry_id, version, run, status, declared_flop, max_estimate_flop,"
+        " declared_tier, verified_tier, verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT DO NOTHING",
+        values["registry_id"],
+        values["version"],
+        values["run"],
+        values["status"],
+        values["declared_flop"],
+        values["max_estimate_flop"],
+        values["declared_tier"],
+        values["verified_tier"],
+        values["verified_at"],
+    )
+
+
+async def last_standing(conn: asyncpg.Connection, model_key: str) -> str | None:
+    return await conn.fetchval("SELECT standing FROM model_standing WHERE model_key = $1 FOR UPDATE", model_key)
+
+
+async def save_standing(
+    conn: asyncpg.Connection, model_key: str, *, standing: str, reasons: list[str], case_ids: list[str], at: datetime
+) -> None:
+    await conn.execute(
+        "INSERT INTO model_standing (model_key, standing, reasons, case_ids, updated_at)"
+        " VALUES ($1, $2, $3::jsonb, $4::jsonb, $5) ON CONFLICT (model_key) DO UPDATE SET"
+        " standing = EXCLUDED.standing, reasons = EXCLUDED.reasons, case_ids = EXCLUDED.case_ids,"
+        " updated_at = EXCLUDED.updated_at",
+        model_key,
+        standing,
+        json.dumps(reasons),
+        json.dumps(case_ids),
+        at,
+    )
+
+
+async def due_response_cases(conn: asyncpg.Connection, now: datetime, limit: int = 100) -> list[tuple[Case, int]]:
+    """Cases whose stored response deadline has passed while they wait on the developer; locked, skipping
+    those another replica holds."""
+    rows = await conn.fetch(
+        "SELECT \"case\", row_version FROM cases WHERE status IN ('notice_issued', 'awaiting_response')"
+        " AND response_due_at <= $1 ORDER BY response_due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
         limit,
     )
-    return [{**dict(r), "case": json.loads(r["case"])} for r in rows]
+    return [(Case.model_validate_json(r["case"]), int(r["row_version"])) for r in rows]
 
 
-async def timeline(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
-    rows = await pool.fetch("SELECT entry FROM case_timeline WHERE case_id = $1 ORDER BY id", case_id)
-    return [json.loads(r["entry"]) for r in rows]
-
-
-async def decisions_for_models(pool: asyncpg.Pool, registry_ids: list[str]) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        "SELECT source_event_id, registry_id, version, rule, decision, case_id, correlation_id, decided_at"
-        " FROM decisions WHERE registry_id = ANY($1) ORDER BY decided_at",
-        registry_ids,
+async def claim_due_actions(conn: asyncpg.Connection, now: datetime, limit: int = 100) -> list[tuple[str, str | None]]:
+    """Mark actions that became effective as applied; returns their (model key, registry id) pairs."""
+    rows = await conn.fetch(
+        "UPDATE actions SET standing_applied = true WHERE action_id IN (SELECT action_id FROM actions"
+        " WHERE NOT standing_applied AND effective_at <= $1 ORDER BY effective_at LIMIT $2 FOR UPDATE SKIP LOCKED)"
+        " RETURNING model_key, registry_id",
+        now,
+        limit,
     )
-    return [dict(r) for r in rows]
+    return sorted({(r["model_key"], r["registry_id"]) for r in rows})

@@ -144,7 +144,8 @@ async def test_enforcement_twice_one_case(infra: Infrastructure) -> None:
         )
         == 1
     )
-    assert await _count(state, "SELECT count(*) FROM outbox WHERE aggregateid = $1", registry_id) == 1
+    # CaseOpened, and StandingChanged (under review): once each.
+    assert await _count(state, "SELECT count(*) FROM outbox WHERE aggregateid = $1", registry_id) == 2
 
 
 async def test_intake_twice_one_standing_change(infra: Infrastructure) -> None:
