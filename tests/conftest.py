@@ -28,6 +28,7 @@ PORT_BASE = int(os.environ.get("REGISTRY_TEST_PORT_BASE", "29000"))
 TEST_PORTS = {"kafka_port": PORT_BASE + 92, "kafka_controller_port": PORT_BASE + 93, "postgres_port": PORT_BASE + 32}
 SERVICE_PORTS = {"intake": PORT_BASE + 101, "verification": PORT_BASE + 102, "evaluations": PORT_BASE + 103}
 SERVICE_PORTS["enforcement"] = PORT_BASE + 104
+KEPT_ACROSS_RUNS = {"auth", "intake"}
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,10 @@ def infra() -> Iterator[Infrastructure]:
     if not keep:
         stop_services(TEST_STATE)
         stop_infrastructure(TEST_STATE)
-        shutil.rmtree(TEST_STATE, ignore_errors=True)
+        # Keys survive the wipe: test modules may have signed tokens with them at import time.
+        for entry in TEST_STATE.glob("*"):
+            if entry.name not in KEPT_ACROSS_RUNS:
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink()
     generate_keypair(auth_dir(TEST_STATE))  # the test token issuer; services started here trust it
     stack = start_infrastructure(TEST_STATE, **TEST_PORTS)
     specs = [TopicSpec(name=t.name, partitions=t.partitions, retention_ms=t.retention_ms) for t in ALL_TOPICS]

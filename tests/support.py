@@ -22,13 +22,17 @@ T = TypeVar("T")
 def service_settings(settings_class: type[T], infra: Infrastructure, **overrides: Any) -> T:
     """A service's settings pointed at the test stack (environment ignored, so tests are reproducible)."""
     _, public_key = generate_keypair(auth_dir(_test_state()))
-    values = {
+    values: dict[str, Any] = {
         "auth_public_keys_file": str(public_key),
         "database_url": infra.database_url,
         "kafka_bootstrap_servers": infra.bootstrap_servers,
         "outbox_poll_seconds": 0.2,
         **overrides,
     }
+    fields = getattr(settings_class, "model_fields", {})
+    if "intake_restricted_key" in fields:  # intake refuses to start without its keys
+        values.setdefault("intake_restricted_key", _test_restricted_key())
+        values.setdefault("intake_signing_key_file", str(_test_state() / "intake" / "signing.pem"))
     return settings_class.from_env({}, **values)  # type: ignore[attr-defined, no-any-return]
 
 
@@ -36,6 +40,16 @@ def _test_state() -> Any:
     from tests.conftest import TEST_STATE
 
     return TEST_STATE
+
+
+def _test_restricted_key() -> str:
+    from services.intake.keys import new_restricted_key
+
+    path = _test_state() / "intake" / "restricted.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_restricted_key())
+    return path.read_text().strip()
 
 
 def bearer(role: str, *, org: str | None = None, lab: str | None = None, subject: str | None = None) -> dict[str, str]:

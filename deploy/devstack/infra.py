@@ -21,6 +21,15 @@ from typing import TypeVar
 from devstack import containers
 from devstack.kafka import kafka_status, start_kafka, stop_kafka
 from devstack.kafka_config import PropertyValue
+from devstack.kafka_security import (
+    ADMIN_USER,
+    KafkaCredentials,
+    provision_service_principals,
+    sasl_broker_properties,
+    sasl_format_args,
+    sasl_requested,
+    stack_credentials,
+)
 from devstack.postgres import DATABASE_URL_ENV_VAR, postgres_status, start_postgres, stop_postgres
 
 KAFKA_BOOTSTRAP_ENV_VAR = "KAFKA_BOOTSTRAP_SERVERS"
@@ -50,6 +59,8 @@ class Infrastructure:
     via: Via
     kafka_pid: int | None = None
     postgres_pid: int | None = None
+    kafka_admin: KafkaCredentials | None = None
+    """With SASL (REGISTRY_KAFKA_SASL=1): the super user's credentials; None on a PLAINTEXT broker."""
 
 
 def _both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -66,11 +77,17 @@ def start_infrastructure(
     kafka_controller_port: int = 19093,
     postgres_port: int = 15432,
     kafka_extra_properties: Mapping[str, PropertyValue] | None = None,
+    sasl: bool | None = None,
 ) -> Infrastructure:
     """Provide Kafka and PostgreSQL for `state_dir`, starting only what the environment lacks.
 
     The native servers are reused when already running; Kafka and PostgreSQL start concurrently.
+    `sasl` (default: REGISTRY_KAFKA_SASL=1) starts the native broker with a SASL/SCRAM client listener and
+    ACLs (devstack.kafka_security); the admin's credentials come back in `kafka_admin`. A state dir's
+    broker keeps the security it was first formatted with: delete the state dir to switch.
     """
+    use_sasl = sasl_requested() if sasl is None else sasl
+    admin = stack_credentials(state_dir)[ADMIN_USER] if use_sasl else None
     external_kafka = os.environ.get(KAFKA_BOOTSTRAP_ENV_VAR) or None
     external_db = os.environ.get(DATABASE_URL_ENV_VAR) or None
     if external_kafka and external_db:
@@ -87,12 +104,23 @@ def start_infrastructure(
     def kafka() -> tuple[str, int | None]:
         if external_kafka:
             return external_kafka, None
+        properties = dict(kafka_extra_properties or {})
+        if admin is not None:
+            properties = {
+                **sasl_broker_properties(port=kafka_port, controller_port=kafka_controller_port, admin=admin),
+                **properties,
+            }
         handle = start_kafka(
             state_dir,
             port=kafka_port,
             controller_port=kafka_controller_port,
-            extra_properties=kafka_extra_properties,
+            extra_properties=properties,
+            format_extra_args=sasl_format_args(admin) if admin is not None else (),
         )
+        if admin is not None:
+            from registry_contracts import ALL_TOPICS
+
+            provision_service_principals(handle.bootstrap_servers, state_dir, ALL_TOPICS)
         return handle.bootstrap_servers, handle.pid
 
     # start_postgres itself returns DATABASE_URL untouched when it is set
@@ -103,6 +131,7 @@ def start_infrastructure(
         via=Via.NATIVE,
         kafka_pid=kafka_pid,
         postgres_pid=pg.pid,
+        kafka_admin=admin if kafka_pid is not None else None,
     )
 
 

@@ -34,6 +34,23 @@ def auth_dir(state_dir: Path) -> Path:
     return state_dir / "auth"
 
 
+def intake_keys(state_dir: Path) -> dict[str, str]:
+    """Intake's restricted-field key and standing-signing key for the local stack, made once (0600)."""
+    from services.intake.keys import new_restricted_key
+
+    directory = state_dir / "intake"
+    directory.mkdir(parents=True, exist_ok=True)
+    restricted = directory / "restricted.key"
+    if not restricted.exists():
+        descriptor = os.open(restricted, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(new_restricted_key())
+    return {
+        "INTAKE_RESTRICTED_KEY": restricted.read_text().strip(),
+        "INTAKE_SIGNING_KEY_FILE": str(directory / "signing.pem"),
+    }
+
+
 def _pid_file(state_dir: Path, name: str) -> Path:
     return state_dir / "services" / f"{name}.pid"
 
@@ -49,6 +66,8 @@ def service_environment(
 ) -> dict[str, str]:
     logs = state_dir / "logs"
     _, public_key = generate_keypair(auth_dir(state_dir))
+    if name == "intake":
+        extra = {**intake_keys(state_dir), **extra}
     return {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -1,17 +1,21 @@
-"""All of evaluations' SQL. Plans, their requests and the EvaluationsPlanned event commit together."""
+"""All of evaluations' SQL. State and the events it causes are written in one transaction (outbox)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date, datetime
+from typing import Any, TypeAlias
 
 import asyncpg
 
 from registry_contracts import Envelope, EvaluationsPlanned
-from registry_contracts.topics import EVALUATIONS_PLANS
+from registry_contracts.events.evaluations import lab_request_topic
+from registry_contracts.topics import EVALUATIONS_OUTCOMES, EVALUATIONS_PLANS
 from services.plumbing.outbox import enqueue
 
 from .domain import EvaluationPlan, EvaluationRequest, Lab, RequestStatus
+
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 async def upsert_lab(conn: asyncpg.Connection | asyncpg.Pool, lab: Lab) -> None:
@@ -20,6 +24,27 @@ async def upsert_lab(conn: asyncpg.Connection | asyncpg.Pool, lab: Lab) -> None:
         " ON CONFLICT (lab_id) DO UPDATE SET lab = excluded.lab, updated_at = now()",
         lab.lab_id,
         lab.model_dump_json(),
+    )
+
+
+async def get_lab(conn: Db, lab_id: str, *, for_update: bool = False) -> Lab | None:
+    lock = " FOR UPDATE" if for_update else ""
+    raw = await conn.fetchval(f"SELECT lab FROM labs WHERE lab_id = $1{lock}", lab_id)
+    return Lab.model_validate_json(raw) if raw is not None else None
+
+
+async def lab_provisioning(conn: Db, lab_id: str) -> dict[str, Any] | None:
+    """When the lab's Kafka topics were provisioned and under which principal (None: unknown lab)."""
+    row = await conn.fetchrow("SELECT kafka_provisioned_at, kafka_principal FROM labs WHERE lab_id = $1", lab_id)
+    return dict(row) if row is not None else None
+
+
+async def mark_lab_provisioned(conn: Db, lab_id: str, *, principal: str | None) -> None:
+    await conn.execute(
+        "UPDATE labs SET kafka_provisioned_at = now(), kafka_principal = coalesce($2, kafka_principal)"
+        " WHERE lab_id = $1",
+        lab_id,
+        principal,
     )
 
 
@@ -42,7 +67,13 @@ async def requests_for_model(conn: asyncpg.Connection | asyncpg.Pool, registry_i
     return [EvaluationRequest.model_validate_json(r["request"]) for r in rows]
 
 
-async def save_plan(conn: asyncpg.Connection, plan: EvaluationPlan, envelope: Envelope[EvaluationsPlanned]) -> None:
+async def save_plan(
+    conn: asyncpg.Connection,
+    plan: EvaluationPlan,
+    envelope: Envelope[EvaluationsPlanned],
+    lab_requests: list[tuple[str, Envelope[Any]]],
+) -> None:
+    """Store a plan, its requests and supersessions; enqueue the plan and each lab's request on its topic."""
     for request in plan.requests:
         await conn.execute(
             "INSERT INTO evaluation_requests (request_id, registry_id, version, domain, lab_id, status, deadline,"
@@ -74,6 +105,8 @@ async def save_plan(conn: asyncpg.Connection, plan: EvaluationPlan, envelope: En
         plan.planned_at,
     )
     await enqueue(conn, topic=EVALUATIONS_PLANS.name, envelope=envelope)
+    for lab_id, lab_request in lab_requests:
+        await enqueue(conn, topic=lab_request_topic(lab_id).name, envelope=lab_request)
 
 
 async def plans_for_model(pool: asyncpg.Pool, registry_id: str) -> list[dict[str, Any]]:
@@ -85,3 +118,160 @@ async def plans_for_model(pool: asyncpg.Pool, registry_id: str) -> list[dict[str
 
 async def count_plans(pool: asyncpg.Pool, registry_ids: list[str]) -> int:
     return int(await pool.fetchval("SELECT count(*) FROM plans WHERE registry_id = ANY($1)", registry_ids))
+
+
+async def remember_model(
+    conn: asyncpg.Connection,
+    *,
+    registry_id: str,
+    version: int,
+    tier: str,
+    developer: str,
+    model_name: str,
+    planned_deployment_date: date | None,
+) -> None:
+    """Keep the newest verified version of a model (an older version arriving late changes nothing)."""
+    await conn.execute(
+        "INSERT INTO models (registry_id, version, tier, developer, model_name, planned_deployment_date)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (registry_id) DO UPDATE SET version = excluded.version,"
+        " tier = excluded.tier, developer = excluded.developer, model_name = excluded.model_name,"
+        " planned_deployment_date = excluded.planned_deployment_date, updated_at = now()"
+        " WHERE models.version <= excluded.version",
+        registry_id,
+        version,
+        tier,
+        developer,
+        model_name,
+        planned_deployment_date,
+    )
+
+
+async def get_model(conn: asyncpg.Connection, registry_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM models WHERE registry_id = $1", registry_id)
+    return dict(row) if row is not None else None
+
+
+async def add_pending_incident(conn: asyncpg.Connection, *, registry_id: str, incident_id: str, event_id: Any) -> None:
+    await conn.execute(
+        "INSERT INTO pending_incidents (registry_id, incident_id, event_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        registry_id,
+        incident_id,
+        event_id,
+    )
+
+
+async def take_pending_incidents(conn: asyncpg.Connection, registry_id: str) -> list[str]:
+    rows = await conn.fetch(
+        "DELETE FROM pending_incidents WHERE registry_id = $1 RETURNING incident_id, received_at", registry_id
+    )
+    return [r["incident_id"] for r in sorted(rows, key=lambda r: (r["received_at"], r["incident_id"]))]
+
+
+async def get_request(conn: Db, request_id: str, *, for_update: bool = False) -> EvaluationRequest | None:
+    lock = " FOR UPDATE" if for_update else ""
+    raw = await conn.fetchval(f"SELECT request FROM evaluation_requests WHERE request_id = $1{lock}", request_id)
+    return EvaluationRequest.model_validate_json(raw) if raw is not None else None
+
+
+async def requests_for_lab(conn: Db, lab_id: str, *, status: RequestStatus | None = None) -> list[EvaluationRequest]:
+    rows = await conn.fetch(
+        "SELECT request FROM evaluation_requests WHERE lab_id = $1 AND ($2::text IS NULL OR status = $2)"
+        " ORDER BY deadline, request_id",
+        lab_id,
+        status.value if status is not None else None,
+    )
+    return [EvaluationRequest.model_validate_json(r["request"]) for r in rows]
+
+
+async def set_request_status(conn: asyncpg.Connection, request_id: str, status: RequestStatus, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE evaluation_requests SET status = $2, completed_at = $3,"
+        " request = jsonb_set(request, '{status}', to_jsonb($2::text)) WHERE request_id = $1",
+        request_id,
+        status.value,
+        at,
+    )
+
+
+async def record_submission(
+    conn: asyncpg.Connection,
+    *,
+    submission_id: Any,
+    request_id: str,
+    lab_id: str,
+    via: str,
+    accepted: bool,
+    rejection: str | None,
+    assessment: dict[str, Any],
+    submission: dict[str, Any],
+) -> bool:
+    """Keep a lab's submission and its assessment; False when this submission id was recorded before."""
+    inserted = await conn.fetchval(
+        "INSERT INTO lab_submissions (submission_id, request_id, lab_id, via, accepted, rejection, assessment,"
+        " submission) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb) ON CONFLICT DO NOTHING RETURNING true",
+        submission_id,
+        request_id,
+        lab_id,
+        via,
+        accepted,
+        rejection,
+        json.dumps(assessment, default=str),
+        json.dumps(submission, default=str),
+    )
+    return bool(inserted)
+
+
+async def submission(conn: Db, submission_id: Any) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM lab_submissions WHERE submission_id = $1", submission_id)
+    if row is None:
+        return None
+    return {**dict(row), "assessment": json.loads(row["assessment"]), "submission": json.loads(row["submission"])}
+
+
+async def add_domain_verdict(
+    conn: asyncpg.Connection, *, request: EvaluationRequest, verdict: str, at: datetime
+) -> list[str]:
+    """Record an accepted domain verdict; returns every verdict of the model version so far."""
+    await conn.execute(
+        "INSERT INTO domain_verdicts (registry_id, version, domain, request_id, verdict, decided_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        request.registry_id,
+        request.model_version,
+        request.domain,
+        request.request_id,
+        verdict,
+        at,
+    )
+    rows = await conn.fetch(
+        "SELECT verdict FROM domain_verdicts WHERE registry_id = $1 AND version = $2",
+        request.registry_id,
+        request.model_version,
+    )
+    return [r["verdict"] for r in rows]
+
+
+async def enqueue_outcome(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
+    await enqueue(conn, topic=EVALUATIONS_OUTCOMES.name, envelope=envelope)
+
+
+async def claim_due_requests(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[EvaluationRequest]:
+    """Open requests past their deadline not yet reported overdue, locked for this transaction only."""
+    rows = await conn.fetch(
+        "SELECT request, deadline FROM evaluation_requests WHERE status = 'open' AND deadline_missed_at IS NULL"
+        " AND deadline < $1 ORDER BY deadline, request_id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    # The column is what the watch schedules on, so it is what the report says.
+    return [EvaluationRequest.model_validate({**json.loads(r["request"]), "deadline": r["deadline"]}) for r in rows]
+
+
+async def mark_deadline_missed(conn: asyncpg.Connection, request_id: str, at: datetime) -> None:
+    await conn.execute("UPDATE evaluation_requests SET deadline_missed_at = $2 WHERE request_id = $1", request_id, at)
+
+
+async def deadline_missed_at(conn: Db, request_id: str) -> datetime | None:
+    value: datetime | None = await conn.fetchval(
+        "SELECT deadline_missed_at FROM evaluation_requests WHERE request_id = $1", request_id
+    )
+    return value

@@ -123,7 +123,8 @@ async def test_evaluations_twice_one_plan(infra: Infrastructure) -> None:
         evaluations_app(service_settings(EvaluationsSettings, infra)), _message(envelope, "verification.outcomes.v1")
     )
     assert await _count(state, "SELECT count(*) FROM plans WHERE registry_id = $1", registry_id) == 1
-    assert await _count(state, "SELECT count(*) FROM outbox WHERE aggregateid = $1", registry_id) == 1
+    plans_published = "SELECT count(*) FROM outbox WHERE aggregateid = $1 AND aggregatetype = 'evaluations.plans.v1'"
+    assert await _count(state, plans_published, registry_id) == 1
 
 
 async def test_enforcement_twice_one_case(infra: Infrastructure) -> None:

@@ -8,11 +8,13 @@ payloads are redacted: what the evaluation needs, never the developer's confiden
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 
 from ..envelope import EventData
 from ..topicdef import TopicDefinition
@@ -107,6 +109,19 @@ class EvaluationAccessRefused(EventData):
     reported_at: datetime
 
 
+class RequestedSuite(BaseModel):
+    """One suite the lab must score: its id and version, what the score measures, and its scale."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    suite_id: str
+    version: str
+    name: str
+    score_description: str
+    score_min: float
+    score_max: float
+    required_inputs: list[str] = Field(default_factory=list, description="What the developer must provide.")
+
+
 class EvaluationRequested(EventData):
     """Sent to one lab on its own topic: evaluate this model version in this domain by the deadline."""
 
@@ -122,6 +137,9 @@ class EvaluationRequested(EventData):
     suite_ids: list[str]
     deadline: datetime
     access_instructions: str = Field(description="How the lab gets evaluation access (never weights or secrets).")
+    suites: list[RequestedSuite] = Field(
+        default_factory=list, description="Each requested suite's version and score scale (thresholds stay internal)."
+    )
 
 
 class EvaluationResultSubmitted(EventData):
@@ -158,6 +176,20 @@ EVALUATIONS_OUTCOMES = TopicDefinition(
 TOPICS: tuple[TopicDefinition, ...] = (EVALUATIONS_PLANS, EVALUATIONS_OUTCOMES)
 
 
+LAB_RESULT_TOPIC_PATTERN = r"^labs\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.results\.v1$"
+"""Every lab's result topic (lab ids are lower-case letters, digits and inner hyphens)."""
+
+
+def lab_consumer_group(lab_id: str) -> str:
+    """The consumer group a lab reads its request topic with (its Kafka ACLs allow this group only)."""
+    return f"lab-{lab_id}"
+
+
+def lab_id_of_result_topic(topic: str) -> str | None:
+    """The lab id in `labs.<lab_id>.results.v1`, or None for any other topic name."""
+    return topic.split(".")[1] if re.match(LAB_RESULT_TOPIC_PATTERN, topic) else None
+
+
 def lab_request_topic(lab_id: str) -> TopicDefinition:
     """The topic only `lab_id` may read: its evaluation requests."""
     return TopicDefinition(
@@ -180,3 +212,108 @@ def lab_result_topic(lab_id: str) -> TopicDefinition:
         partitions=1,
         consumers=("evaluations",),
     )
+
+
+def lab_asyncapi(*, production_host: str = "kafka.registry.example:9093") -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of what a lab sees: its request topic (receive) and result topic (send).
+
+    Channel addresses carry the lab id as a parameter; payload schemas are the contracts' own, hoisted into
+    components so every `$ref` resolves within the document.
+    """
+    from ..envelope import Envelope
+
+    lab_events = {"EvaluationRequested": EvaluationRequested, "EvaluationResultSubmitted": EvaluationResultSubmitted}
+    refs, top = models_json_schema(
+        [(Envelope[event], "serialization") for event in lab_events.values()],  # type: ignore[valid-type]
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: dict[str, Any] = top.get("$defs", {})
+
+    def lab_id() -> dict[str, Any]:  # a fresh dict per use: YAML would otherwise emit anchors
+        return {"description": "The lab's id, as accredited (lower-case letters, digits, inner hyphens)."}
+
+    def message(name: str, event: type[EventData], summary: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "title": event.cloudevents_type(),
+            "summary": summary,
+            "contentType": "application/json",
+            "payload": refs[(Envelope[event], "serialization")],  # type: ignore[valid-type]
+            "bindings": {
+                "kafka": {
+                    "key": {"type": "string", "description": "The registry id of the model (the envelope subject)."},
+                    "bindingVersion": "0.5.0",
+                }
+            },
+        }
+
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Frontier AI model registry: the evaluation lab interface",
+            "version": "1.0.0",
+            "description": (
+                "What an accredited evaluation lab reads and writes. Each lab has its own Kafka principal "
+                "(`lab-<labId>`, SASL/SCRAM-SHA-512) that may read only its request topic, with only its "
+                "consumer group `lab-<labId>`, and write only its result topic. Payloads are CloudEvents 1.0 "
+                "envelopes in structured JSON mode; requests are redacted (never the developer's confidential "
+                "fields). Labs that cannot run a Kafka client use the HTTP fallback: GET and POST "
+                "/v1/labs/{labId}/requests and /v1/labs/{labId}/results on the evaluations service."
+            ),
+        },
+        "defaultContentType": "application/json",
+        "servers": {
+            "production": {
+                "host": production_host,
+                "protocol": "kafka-secure",
+                "description": "The agency's cluster: SASL_SSL with SCRAM-SHA-512.",
+                "security": [{"$ref": "#/components/securitySchemes/labScram"}],
+            },
+            "local": {"host": "127.0.0.1:19092", "protocol": "kafka", "description": "The local development stack."},
+        },
+        "channels": {
+            "labRequests": {
+                "address": "evaluations.requests.{labId}.v1",
+                "description": "Evaluation requests for one lab, produced by the registry. One partition.",
+                "parameters": {"labId": lab_id()},
+                "messages": {"EvaluationRequested": {"$ref": "#/components/messages/EvaluationRequested"}},
+            },
+            "labResults": {
+                "address": "labs.{labId}.results.v1",
+                "description": "The lab's results, consumed by the registry's evaluations service. One partition.",
+                "parameters": {"labId": lab_id()},
+                "messages": {"EvaluationResultSubmitted": {"$ref": "#/components/messages/EvaluationResultSubmitted"}},
+            },
+        },
+        "operations": {
+            "receiveEvaluationRequests": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/labRequests"},
+                "summary": "Read requests with consumer group lab-<labId>; commit after your result is acknowledged.",
+                "messages": [{"$ref": "#/channels/labRequests/messages/EvaluationRequested"}],
+            },
+            "sendEvaluationResults": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/labResults"},
+                "summary": "One result per request: every requested suite scored, or access_refused=true.",
+                "messages": [{"$ref": "#/channels/labResults/messages/EvaluationResultSubmitted"}],
+            },
+        },
+        "components": {
+            "schemas": schemas,
+            "messages": {
+                "EvaluationRequested": message(
+                    "EvaluationRequested", EvaluationRequested, "Evaluate this model version in this domain."
+                ),
+                "EvaluationResultSubmitted": message(
+                    "EvaluationResultSubmitted", EvaluationResultSubmitted, "The lab's scores for one request."
+                ),
+            },
+            "securitySchemes": {
+                "labScram": {
+                    "type": "scramSha512",
+                    "description": "Username lab-<labId>; the password is issued by the agency at onboarding.",
+                }
+            },
+        },
+    }

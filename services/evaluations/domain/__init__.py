@@ -18,6 +18,7 @@ from .catalogue import (
 )
 from .deadlines import DeadlineBasis, evaluation_deadline
 from .errors import CatalogueError, EvaluationsDomainError, PlanningError, ResultError
+from .lab_messages import LAB_VISIBLE_FIELDS, access_instructions, lab_request_message
 from .labs import Lab, LabExclusionReason, normalise_organisation_name, organisation_key
 from .planner import AlreadyRequested, EvaluationPlan, Supersession, UnassignableDomain, plan_evaluations
 from .requests import (
@@ -35,6 +36,7 @@ from .results import (
     ResultAssessment,
     SubmittedResult,
     SuiteAssessment,
+    assess_access_refusal,
     assess_result,
     find_overdue,
     overall_outcome,
@@ -42,6 +44,7 @@ from .results import (
 
 __all__ = [
     "DEFAULT_CATALOGUE_PATH",
+    "LAB_VISIBLE_FIELDS",
     "AlreadyRequested",
     "CatalogueError",
     "DeadlineBasis",
@@ -70,12 +73,15 @@ __all__ = [
     "Supersession",
     "TriggerKind",
     "UnassignableDomain",
+    "access_instructions",
+    "assess_access_refusal",
     "assess_result",
     "choose_lab",
     "evaluation_deadline",
     "evaluation_request_id",
     "find_overdue",
     "is_periodic_evaluation_due",
+    "lab_request_message",
     "load_catalogue",
     "normalise_organisation_name",
     "organisation_key",

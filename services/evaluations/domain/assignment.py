@@ -60,6 +60,14 @@ def _exclusions(*, lab: Lab, organisations: Sequence[str], load: int, today: dat
                 detail=f"{lab.name}'s accreditation ended {lab.accredited_until}",
             )
         )
+    if lab.suspended:
+        found.append(
+            LabExclusion(
+                lab_id=lab.lab_id,
+                reason=LabExclusionReason.SUSPENDED,
+                detail=f"{lab.name} is suspended ({lab.suspension_reason or 'no reason given'})",
+            )
+        )
     conflicts = lab.affiliated_with(organisations)
     if conflicts:
         found.append(

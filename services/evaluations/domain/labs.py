@@ -43,6 +43,7 @@ class LabExclusionReason(DescribedEnum):
     ACCREDITATION_EXPIRED = "accreditation_expired", "The lab's accreditation ended before today."
     AFFILIATED = "affiliated", "The lab declared an affiliation with the developer (conflict of interest)."
     AT_CAPACITY = "at_capacity", "The lab already has as many open requests as it can take."
+    SUSPENDED = "suspended", "The agency suspended the lab's accreditation."
 
 
 class Lab(Frozen):
@@ -59,6 +60,8 @@ class Lab(Frozen):
     domains: frozenset[str] = Field(min_length=1)
     capacity: NonNegativeInt
     affiliations: frozenset[str] = frozenset()
+    suspended: bool = False
+    suspension_reason: str | None = Field(default=None, max_length=2000)
 
     @field_validator("affiliations", mode="before")
     @classmethod
@@ -77,6 +80,14 @@ class Lab(Frozen):
         if self.accredited and self.accredited_until is None:
             raise ValueError("accredited_until is required when accredited is true (accreditation expires)")
         return self
+
+    def suspend(self, reason: str) -> Lab:
+        """This lab suspended: it takes no new requests until reinstated (open requests stay with it)."""
+        return self.model_copy(update={"suspended": True, "suspension_reason": reason})
+
+    def reinstate(self) -> Lab:
+        """This lab with its suspension lifted."""
+        return self.model_copy(update={"suspended": False, "suspension_reason": None})
 
     def is_accredited_on(self, day: date) -> bool:
         """Accredited and the accreditation has not ended before `day` (the end date itself counts)."""

@@ -195,6 +195,7 @@ def plan_evaluations(
                 registry_id=model.registry_id,
                 model_version=model.version,
                 developer=model.developer,
+                model_name=model.model_name,
                 domain=domain,
                 suites=suites,
                 lab_id=chosen.lab_id,

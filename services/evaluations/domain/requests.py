@@ -65,6 +65,7 @@ class ModelUnderEvaluation(Frozen):
     registry_id: str = Field(min_length=1, max_length=200)
     version: int = Field(ge=1)
     developer: str = Field(min_length=1)
+    model_name: str = Field(default="", description="Public model name, shown to the assigned lab.")
     developer_affiliates: tuple[str, ...] = Field(
         default=(), description="Organisations the developer controls or is controlled by (conflict checks)."
     )
@@ -93,6 +94,7 @@ class RequestStatus(DescribedEnum):
     OPEN = "open", "Assigned to a lab; no accepted result yet."
     COMPLETED = "completed", "The lab's result was accepted."
     SUPERSEDED = "superseded", "Replaced by a request for a newer version; results are no longer accepted."
+    ACCESS_REFUSED = "access_refused", "The lab reported that the developer refused it evaluation access."
 
 
 class EvaluationRequest(Frozen):
@@ -106,6 +108,7 @@ class EvaluationRequest(Frozen):
     registry_id: str = Field(min_length=1)
     model_version: int = Field(ge=1)
     developer: str = Field(min_length=1)
+    model_name: str = ""
     domain: str = Field(min_length=1)
     suites: tuple[Suite, ...] = Field(min_length=1)
     lab_id: str = Field(min_length=1)

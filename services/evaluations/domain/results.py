@@ -23,6 +23,9 @@ class RejectionReason(DescribedEnum):
     UNKNOWN_SUITE = "unknown_suite", "The result scores a suite the request did not ask for."
     MISSING_SUITE = "missing_suite", "The result leaves out a suite the request asked for."
     SCORE_OUT_OF_RANGE = "score_out_of_range", "A score lies outside its suite's scale."
+    UNKNOWN_REQUEST = "unknown_request", "No request has this id."
+    ACCESS_REFUSED = "access_refused", "The lab already reported that access was refused for this request."
+    NO_SCORES = "no_scores", "A result must score the requested suites (or report refused access)."
 
 
 class SubmittedResult(Frozen):
@@ -117,25 +120,49 @@ def assess_result(*, request: EvaluationRequest, submitted: SubmittedResult, now
     )
 
 
-def _rejection(*, request: EvaluationRequest, submitted: SubmittedResult) -> tuple[RejectionReason, str] | None:
+def assess_access_refusal(
+    *, request: EvaluationRequest, lab_id: str, registry_id: str, model_version: int
+) -> tuple[RejectionReason, str] | None:
+    """Why a lab's report of refused access cannot be accepted for `request`, or None if it can.
+
+    The same checks as a result's before its scores: the assigned lab, an open request, the requested
+    model and version.
+    """
+    return _authorisation_rejection(
+        request=request, lab_id=lab_id, registry_id=registry_id, model_version=model_version
+    )
+
+
+def _authorisation_rejection(
+    *, request: EvaluationRequest, lab_id: str, registry_id: str, model_version: int
+) -> tuple[RejectionReason, str] | None:
     # Authorisation first, so a foreign lab learns nothing about the request's state.
-    if submitted.lab_id != request.lab_id:
-        return (
-            RejectionReason.WRONG_LAB,
-            f"lab {submitted.lab_id!r} is not assigned request {request.request_id}",
-        )
+    if lab_id != request.lab_id:
+        return RejectionReason.WRONG_LAB, f"lab {lab_id!r} is not assigned request {request.request_id}"
     if request.status is RequestStatus.COMPLETED:
         return RejectionReason.DUPLICATE, f"request {request.request_id} already has an accepted result"
     if request.status is RequestStatus.SUPERSEDED:
         return RejectionReason.SUPERSEDED, f"request {request.request_id} was superseded by a newer version"
-    if submitted.registry_id != request.registry_id:
-        return RejectionReason.WRONG_MODEL, (
-            f"result is for {submitted.registry_id!r}, the request is for {request.registry_id!r}"
-        )
-    if submitted.model_version != request.model_version:
+    if request.status is RequestStatus.ACCESS_REFUSED:
+        return RejectionReason.ACCESS_REFUSED, f"request {request.request_id} was closed as access refused"
+    if registry_id != request.registry_id:
+        return RejectionReason.WRONG_MODEL, f"result is for {registry_id!r}, the request is for {request.registry_id!r}"
+    if model_version != request.model_version:
         return RejectionReason.WRONG_VERSION, (
-            f"result is for version {submitted.model_version}, the request is for version {request.model_version}"
+            f"result is for version {model_version}, the request is for version {request.model_version}"
         )
+    return None
+
+
+def _rejection(*, request: EvaluationRequest, submitted: SubmittedResult) -> tuple[RejectionReason, str] | None:
+    refused = _authorisation_rejection(
+        request=request,
+        lab_id=submitted.lab_id,
+        registry_id=submitted.registry_id,
+        model_version=submitted.model_version,
+    )
+    if refused is not None:
+        return refused
     unknown = sorted(set(submitted.suite_scores) - set(request.suite_ids))
     if unknown:
         return (

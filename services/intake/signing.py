@@ -1,0 +1,73 @@
+"""Signs and caches public standing answers: once per standing change, not per request."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from . import store
+from .domain.standing import key_id, sign_answer, standing_answer
+from .keys import public_pem
+
+
+class StandingSigner:
+    """Holds the signing key; turns a model's standing row into a signed answer and caches it."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._key = private_key
+        self.key_id = key_id(private_key.public_key())
+        self.public_pem = public_pem(private_key).decode()
+
+    def sign_row(self, row: asyncpg.Record | dict[str, Any], *, now: datetime | None = None) -> str:
+        developer = row["developer"]
+        if isinstance(developer, str):
+            developer = json.loads(developer)
+        reasons = row["standing_reasons"]
+        if isinstance(reasons, str):
+            reasons = json.loads(reasons)
+        answer = standing_answer(
+            registry_id=row["registry_id"],
+            model_name=row["model_name"],
+            developer=developer,
+            standing=row["standing"],
+            reasons=list(reasons or []),
+            status=row["status"],
+            tier=row["tier"],
+            standing_since=row["standing_since"],
+            signed_at=now or datetime.now(UTC),
+        )
+        return json.dumps(sign_answer(answer, self._key), separators=(",", ":"))
+
+    def sign_unknown(self, *, model_name: str, developer: str | None, now: datetime) -> str:
+        """An answer for a model the registry does not know (signed per request: there is nothing to cache)."""
+        answer = standing_answer(
+            registry_id=None,
+            model_name=model_name,
+            developer={"name": developer} if developer else None,
+            standing="unknown",
+            reasons=["no registered model matches this lookup"],
+            status=None,
+            tier=None,
+            standing_since=None,
+            signed_at=now,
+        )
+        return json.dumps(sign_answer(answer, self._key), separators=(",", ":"))
+
+    async def refresh(self, conn: asyncpg.Connection, registry_id: str) -> None:
+        """Re-sign a model's answer after its standing, status or tier changed (in the caller's transaction)."""
+        row = await store.standing_row(conn, registry_id)
+        if row is not None:
+            await store.save_signed_answer(conn, registry_id, self.sign_row(row), self.key_id)
+
+    async def current(self, db: asyncpg.Pool, row: asyncpg.Record) -> str:
+        """The cached answer, re-signed once if it was signed by another key (rotation, first start)."""
+        if row["signed_answer"] and row["signed_key_id"] == self.key_id:
+            cached: str = row["signed_answer"]
+            return cached
+        signed = self.sign_row(row)
+        await store.save_signed_answer(db, row["registry_id"], signed, self.key_id)
+        return signed
