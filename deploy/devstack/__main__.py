@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from devstack import kafka_security
 from devstack.demo import seed_demo, seed_labs
 from devstack.infra import start_infrastructure, stop_infrastructure
 from devstack.services import (
@@ -39,14 +40,23 @@ def topic_specs() -> list[TopicSpec]:
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     state = state_dir()
-    infra = start_infrastructure(state)
-    print(f"kafka        {infra.bootstrap_servers}")
+    # The local stack runs Kafka as production does: SASL/SCRAM, one principal per service, ACLs.
+    infra = start_infrastructure(state, sasl=not args.plaintext)
+    security = "SASL/SCRAM, per-service principals and ACLs" if infra.kafka_admin else "PLAINTEXT"
+    print(f"kafka        {infra.bootstrap_servers}  ({security})")
     print(f"postgres     {infra.database_url}")
-    created = asyncio.run(ensure_topics(infra.bootstrap_servers, topic_specs()))
+    admin_options = infra.kafka_admin.aiokafka_options() if infra.kafka_admin else None
+    created = asyncio.run(ensure_topics(infra.bootstrap_servers, topic_specs(), client_options=admin_options))
     if created:
         print(f"topics       created {len(created)}")
     processes = [
-        start_service(name, state_dir=state, database_url=infra.database_url, bootstrap_servers=infra.bootstrap_servers)
+        start_service(
+            name,
+            state_dir=state,
+            database_url=infra.database_url,
+            bootstrap_servers=infra.bootstrap_servers,
+            extra_env=kafka_security.service_environment(state, name) if infra.kafka_admin else None,
+        )
         for name in SERVICE_NAMES
     ]
     wait_ready(processes)
@@ -106,6 +116,9 @@ def main(argv: list[str]) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up_parser = commands.add_parser("up", help="start Kafka, PostgreSQL, the four services, and seed demo data")
     up_parser.add_argument("--no-demo", action="store_true", help="do not file the demo registrations")
+    up_parser.add_argument(
+        "--plaintext", action="store_true", help="Kafka without SASL/ACLs (a state dir keeps its first choice)"
+    )
     up_parser.set_defaults(run=up)
     commands.add_parser("down", help="stop everything").set_defaults(run=down)
     commands.add_parser("status", help="what is running").set_defaults(run=status)
