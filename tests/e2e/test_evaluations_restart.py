@@ -5,9 +5,10 @@ is reported once after the restart, and a lab result sent while it is down is ju
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +62,34 @@ async def _query(database_url: str, sql: str, *args: Any) -> list[dict[str, Any]
         await conn.close()
 
 
-async def test_deadlines_and_results_survive_a_sigkill(infra: Infrastructure, evaluations: ServiceProcess) -> None:
-    lab_id = f"0{uuid.uuid4().hex[:10]}"  # sorts first among equally idle labs of other tests
-    async with httpx.AsyncClient(timeout=10) as client:
-        response = await client.put(f"{URL}/v1/labs/{lab_id}", json=lab_body(lab_id), headers=bearer("admin"))
+@contextlib.asynccontextmanager
+async def _the_only_lab_taking_requests(lab_id: str) -> AsyncIterator[None]:
+    """Other tests' idle labs share the database; load balancing would spread this test's requests over
+    them, so they are suspended for the duration (and reinstated after)."""
+    admin = bearer("admin")
+    async with httpx.AsyncClient(base_url=URL, timeout=10, headers=admin) as client:
+        response = await client.put(f"/v1/labs/{lab_id}", json=lab_body(lab_id))
         assert response.status_code == 200, response.text
+        labs = (await client.get("/v1/labs")).json()
+        others = [lab["lab_id"] for lab in labs if lab["lab_id"] != lab_id and not lab.get("suspended")]
+        for other in others:
+            reason = {"reason": "isolating an end-to-end test"}
+            (await client.post(f"/v1/labs/{other}/suspension", json=reason)).raise_for_status()
+        try:
+            yield
+        finally:
+            async with httpx.AsyncClient(base_url=URL, timeout=10, headers=admin) as after:
+                for other in others:
+                    await after.delete(f"/v1/labs/{other}/suspension")
+
+
+async def test_deadlines_and_results_survive_a_sigkill(infra: Infrastructure, evaluations: ServiceProcess) -> None:
+    lab_id = f"restart-{uuid.uuid4().hex[:10]}"
+    async with _the_only_lab_taking_requests(lab_id):
+        await _sigkill_scenario(infra, lab_id)
+
+
+async def _sigkill_scenario(infra: Infrastructure, lab_id: str) -> None:
     registry_id = fresh_registry_id()
     producer = AIOKafkaProducer(bootstrap_servers=infra.bootstrap_servers, acks="all")
     await producer.start()
