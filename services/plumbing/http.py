@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .telemetry import context_from_headers, tracer
 
@@ -75,18 +75,37 @@ def _is_small(value: Any) -> bool:
     return isinstance(value, (int, float, str, bool)) and len(str(value)) <= 200
 
 
-def install_request_tracing(app: FastAPI, service: str) -> None:
-    """One server span per request, continuing the caller's trace when it sends `traceparent`."""
-    request_tracer = tracer(f"registry.{service}.http")
+class RequestTracingMiddleware:
+    """Pure ASGI middleware: one server span per request, continuing the caller's `traceparent`.
 
-    @app.middleware("http")
-    async def _trace(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.url.path in ("/healthz", "/readyz", "/metrics"):
-            return await call_next(request)
-        route = f"{request.method} {request.url.path}"
-        with request_tracer.start_as_current_span(
-            route, context=context_from_headers(dict(request.headers)), attributes={"http.method": request.method}
+    (Starlette's BaseHTTPMiddleware would run every request through an extra task and stream copy.)
+    """
+
+    UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self.app = app
+        self.tracer = tracer(f"registry.{service}.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.UNTRACED:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        with self.tracer.start_as_current_span(
+            f"{scope['method']} {scope['path']}",
+            context=context_from_headers(headers),
+            attributes={"http.method": scope["method"]},
         ) as span:
-            response = await call_next(request)
-            span.set_attribute("http.status_code", response.status_code)
-            return response
+
+            async def send_with_status(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    span.set_attribute("http.status_code", message["status"])
+                await send(message)
+
+            await self.app(scope, receive, send_with_status)
+
+
+def install_request_tracing(app: FastAPI, service: str) -> None:
+    """Trace every request (see RequestTracingMiddleware)."""
+    app.add_middleware(RequestTracingMiddleware, service=service)
