@@ -194,7 +194,15 @@ def build_service_app(
                 log.warning("database pool did not close in 10s; terminating it")
                 state.pool.terminate()
 
-    app = FastAPI(title=title or f"registry {name}", description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title or f"registry {name}",
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        # FastAPI's own OpenTelemetry layer would add a second span, metrics and logs to every request;
+        # RequestTracingMiddleware already gives the one span a request needs.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )
     app.state.service = state
     install_problem_handlers(app)
     install_request_tracing(app, name)

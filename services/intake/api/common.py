@@ -127,7 +127,7 @@ def idempotency_scope(caller: Principal | None) -> str:
     return f"subject:{caller.subject}"
 
 
-def refuse_nul_in_url(request: Request) -> None:
+async def refuse_nul_in_url(request: Request) -> None:
     """Router dependency: NUL in a path or query value is refused clearly (PostgreSQL text cannot hold it)."""
     values = [*request.path_params.values(), *request.query_params.values()]
     if any("\x00" in str(v) for v in values):
