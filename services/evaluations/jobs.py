@@ -75,8 +75,10 @@ async def _consume_lab_results(state: ServiceState) -> None:
     )
     consumer.subscribe(pattern=LAB_RESULT_TOPIC_PATTERN)
     consumers: dict[str, EventConsumer] = {}
-    await consumer.start()
     try:
+        # Started inside the try: cancelled mid-start (shutdown while joining the group), it must still
+        # leave the group, or its heartbeats keep a member that never rejoins and stalls every rebalance.
+        await consumer.start()
         async for record in consumer:
             lab_id = lab_id_of_result_topic(record.topic)
             if lab_id is None:  # the pattern guarantees a lab topic; defensive against a changed pattern
