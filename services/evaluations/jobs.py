@@ -85,14 +85,7 @@ async def _consume_lab_results(state: ServiceState) -> None:
                 continue
             if lab_id not in consumers:
                 consumers[lab_id] = lab_result_consumer(state, lab_id)
-            message = IncomingMessage(
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value or b"",
-                headers={k: v.decode("utf-8", "replace") for k, v in (record.headers or ())},
-            )
+            message = IncomingMessage.from_record(record)
             partition = TopicPartition(record.topic, record.partition)
             try:
                 await consumers[lab_id].process(message)

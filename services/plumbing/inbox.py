@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 import asyncpg
+from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
 from registry_contracts import Envelope, EventData, MessageDeadLettered, RawEnvelope, new_envelope
@@ -61,6 +62,18 @@ class IncomingMessage:
     key: bytes | None
     value: bytes
     headers: Mapping[str, str]
+
+    @classmethod
+    def from_record(cls, record: ConsumerRecord[bytes, bytes]) -> IncomingMessage:
+        """An aiokafka record as the consumer sees it (headers decoded, a null value as empty bytes)."""
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value or b"",
+            headers={k: v.decode("utf-8", "replace") for k, v in (record.headers or ())},
+        )
 
 
 class EventConsumer:

@@ -128,14 +128,7 @@ def build_service_app(
         async def on_message(message: KafkaMessage) -> None:
             record: ConsumerRecord[bytes, bytes] = message.raw_message
             assert state.consumer is not None
-            incoming = IncomingMessage(
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                key=record.key,
-                value=record.value or b"",
-                headers={k: v.decode("utf-8", "replace") for k, v in (record.headers or ())},
-            )
+            incoming = IncomingMessage.from_record(record)
             try:
                 await state.consumer.process(incoming)
             except INFRASTRUCTURE_ERRORS:
