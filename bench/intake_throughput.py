@@ -1,6 +1,6 @@
 """Intake's own figures, each beside a baseline on the same machine and server:
 
-1. accepted registrations/s over HTTP vs pgbench TPS of the same transaction (sequence upsert, model row,
+1. accepted registrations/s over HTTP vs pgbench TPS of the same transaction (next registry number, model row,
    version row, outbox row with its NOTIFY) at the same concurrency on the same PostgreSQL;
 2. public standing lookups/s, p50/p99, vs a bare ASGI hello-world, both one uvicorn worker, 32 connections.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -37,13 +38,12 @@ from services.plumbing.tokens import generate_keypair, issue_token  # noqa: E402
 STATE = ROOT / ".state" / "bench-intake"
 PGBENCH_TRANSACTION = """\\set n random(1, 2000000000)
 BEGIN;
-INSERT INTO registry_id_sequences (year, last_value) VALUES (2026, 1)
-  ON CONFLICT (year) DO UPDATE SET last_value = registry_id_sequences.last_value + 1 RETURNING last_value;
+SELECT intake.next_number('pgbench', 2026);
 INSERT INTO models (registry_id, organisation_id, model_name, current_version, developer, developer_name_key,
-  model_name_key, cumulative_training_flop, tier, standing_since, signed_answer, signed_key_id)
+  model_name_key, cumulative_training_flop, tier, standing_since)
   VALUES ('B-' || :client_id || '-' || :n || '-' || txid_current(), 'bench-org', 'm-' || txid_current(), 1,
   '{"organisation_id":"bench-org","legal_name":"Bench","country":"GB"}', 'bench', 'm', 6.3e24, 'near_threshold',
-  now(), repeat('s', 900), 'k');
+  now());
 INSERT INTO model_versions (registry_id, version, filing, event_id, late, submitted_at)
   VALUES ('B-' || :client_id || '-' || :n || '-' || txid_current(), 1, ('{"compute":{"declared_training_flop":6.3e24},'
   || '"model_name":"m","developer":{"organisation_id":"bench-org"},"pad":"' || repeat('x', 700) || '"}')::jsonb,
@@ -56,7 +56,6 @@ END;
 PGBENCH_SCHEMA = """
 DROP SCHEMA IF EXISTS pgbench_intake CASCADE;
 CREATE SCHEMA pgbench_intake;
-CREATE TABLE pgbench_intake.registry_id_sequences (LIKE intake.registry_id_sequences INCLUDING ALL);
 CREATE TABLE pgbench_intake.models (LIKE intake.models INCLUDING ALL);
 CREATE TABLE pgbench_intake.model_versions (LIKE intake.model_versions INCLUDING ALL);
 CREATE TABLE pgbench_intake.outbox (LIKE intake.outbox INCLUDING ALL);
@@ -139,14 +138,34 @@ def wrk_available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def hammer_wrk(url: str, connections: int, seconds: float) -> tuple[float, float, float]:
+def filing_script(token: str) -> str:
+    """A wrk script posting registrations, each with a model name of its own."""
+    template = json.dumps(body(0, uuid.uuid4().hex[:6])).replace("-0", "-%d")
+    return f"""
+local counter = 0
+local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {token}"}}
+request = function()
+  counter = counter + 1
+  return wrk.format("POST", "/v1/registrations", headers, string.format([[{template}]], counter))
+end
+"""
+
+
+def hammer_wrk(url: str, connections: int, seconds: float, script: str | None = None) -> tuple[float, float, float]:
     """The same measurement with wrk (C, one thread), so the load generator takes little of the 2 cores."""
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency", url]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            command += ["-s", lua.name]
+        finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(f"wrk failed ({finished.returncode}): {finished.stdout}{finished.stderr}")
+    out = finished.stdout
+    failures = [line.strip() for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line]
+    if failures:
+        raise SystemExit(f"wrk saw failed requests at {url}: {failures}")
 
     def millis(label: str) -> float:
         value = next(line.split()[1] for line in out.splitlines() if line.strip().startswith(label))
@@ -204,22 +223,28 @@ def main() -> None:
     )
     try:
         wait_ready([intake])
-        asyncio.run(file_registrations(intake.url, token, 50, args.concurrency))  # warm-up
-        filings_per_s, ids = asyncio.run(file_registrations(intake.url, token, args.filings, args.concurrency))
+        _, ids = asyncio.run(file_registrations(intake.url, token, 50, args.concurrency))  # warm-up
+        if wrk_available():
+            print(f"filings and lookups measured with wrk (1 thread); filings for {args.seconds} s")
+            filings_per_s, *_ = hammer_wrk(
+                f"{intake.url}/v1/registrations", args.concurrency, args.seconds, filing_script(token)
+            )
+        else:
+            print(f"measured with a Python client (install wrk for a lighter load generator); {args.filings} filings")
+            filings_per_s, more_ids = asyncio.run(file_registrations(intake.url, token, args.filings, args.concurrency))
+            ids += more_ids
         tps = run_pgbench(infra.database_url, base + 32, args.concurrency, args.seconds)
         print(f"filings: {filings_per_s:.0f} accepted/s over HTTP; pgbench same transaction: {tps:.0f} TPS")
         print(f"  ratio {filings_per_s / tps:.2f} (goal >= 0.5): {'met' if filings_per_s >= tps / 2 else 'NOT met'}")
         paths = [f"/v1/public/standing/{i}" for i in ids]
         asyncio.run(hammer(base + 101, paths, args.connections, 1.0))  # warm-up (answers signed once)
         if wrk_available():
-            print("lookups measured with wrk (1 thread)")
             lookup_url = f"http://127.0.0.1:{base + 101}{paths[0]}"
             rps, p50, p99 = hammer_wrk(lookup_url, args.connections, args.seconds)
             hello_rps, hello_p50, hello_p99 = hammer_wrk(
                 f"http://127.0.0.1:{base + 102}/", args.connections, args.seconds
             )
         else:
-            print("lookups measured with the Python client (install wrk for a lighter load generator)")
             rps, p50, p99 = asyncio.run(hammer(base + 101, paths, args.connections, args.seconds))
             hello_rps, hello_p50, hello_p99 = asyncio.run(hammer(base + 102, ["/"], args.connections, args.seconds))
         print(f"lookups: {rps:.0f}/s p50 {p50:.2f} ms p99 {p99:.2f} ms; hello-world {hello_rps:.0f}/s")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from registry_contracts.topics import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
-from services.plumbing.service import ServiceState, build_service_app
+from services.plumbing.service import ServiceApp, ServiceState, build_service_app
 
 from .api import router
 from .fastpath import AnswerCache, StandingFastPath
@@ -17,7 +15,7 @@ from .settings import IntakeSettings
 from .signing import StandingSigner
 
 
-def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+def create_app(settings: IntakeSettings | None = None) -> ServiceApp:
     settings = settings or IntakeSettings.from_env()
     app = build_service_app(
         settings,
@@ -33,5 +31,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     state.extras["sealer"] = restricted_sealer(settings.intake_restricted_key)
     state.extras["signer"] = StandingSigner(signing_key(settings.intake_signing_key_file))
     state.extras["answer_cache"] = AnswerCache(settings.intake_lookup_cache_seconds)
-    app.add_middleware(StandingFastPath, state=state)
+    app.front_door = StandingFastPath(state)
     return app

@@ -8,14 +8,16 @@ every other path) goes on to the FastAPI app.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from . import store
 from .signing import StandingSigner
 
+log = logging.getLogger(__name__)
 PREFIX = "/v1/public/standing/"
 HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=30, must-revalidate")]
 
@@ -47,21 +49,28 @@ class AnswerCache:
 
 
 class StandingFastPath:
-    """ASGI middleware: GET /v1/public/standing/<known registry id> without routing, middleware or spans."""
+    """The service's front door: GET /v1/public/standing/<known registry id> without routing, middleware or
+    spans. Anything else, an unknown id, or a failure (the database down, say) goes on to the framework,
+    whose route gives the same answer or a proper problem+json."""
 
-    def __init__(self, app: ASGIApp, *, state: Any) -> None:
-        self.app = app
+    def __init__(self, state: Any) -> None:
         self.state = state
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith(PREFIX):
-            registry_id = scope["path"][len(PREFIX) :]
-            if registry_id and "/" not in registry_id and "\x00" not in registry_id and self.state.pool is not None:
-                cache: AnswerCache = self.state.extras["answer_cache"]
-                answer = await cache.get(self.state.pool, self.state.extras["signer"], registry_id)
-                if answer is not None:
-                    headers = [*HEADERS, (b"content-length", str(len(answer)).encode())]
-                    await send({"type": "http.response.start", "status": 200, "headers": headers})
-                    await send({"type": "http.response.body", "body": answer})
-                    return
-        await self.app(scope, receive, send)
+    async def __call__(self, scope: Scope, send: Send) -> bool:
+        if scope["method"] != "GET" or not scope["path"].startswith(PREFIX) or self.state.pool is None:
+            return False
+        registry_id = scope["path"][len(PREFIX) :]
+        if not registry_id or "/" in registry_id or "\x00" in registry_id:
+            return False
+        cache: AnswerCache = self.state.extras["answer_cache"]
+        try:
+            answer = await cache.get(self.state.pool, self.state.extras["signer"], registry_id)
+        except Exception:
+            log.warning("standing lookup fast path failed; answering through the framework", exc_info=True)
+            return False
+        if answer is None:
+            return False
+        headers = [*HEADERS, (b"content-length", str(len(answer)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+        return True

@@ -13,11 +13,9 @@ from services.plumbing.service import ServiceState
 
 from . import store
 from .fastpath import AnswerCache
-from .signing import StandingSigner
 
 
 def subscriptions(state: ServiceState) -> Mapping[str, Subscription]:
-    signer: StandingSigner = state.extras["signer"]
     cache: AnswerCache = state.extras["answer_cache"]
 
     async def on_case_opened(conn: asyncpg.Connection, envelope: Envelope[CaseOpened]) -> None:
@@ -25,8 +23,7 @@ def subscriptions(state: ServiceState) -> Mapping[str, Subscription]:
         changed = await store.record_case_opened(
             conn, case_id=case.case_id, registry_id=case.registry_id, rule=case.rule, opened_at=case.opened_at
         )
-        if changed:
-            await signer.refresh(conn, case.registry_id)
+        if changed:  # the stored signed answer is dropped by the database (migration 003); this process's copy here
             cache.forget(case.registry_id)
 
     async def on_standing_changed(conn: asyncpg.Connection, envelope: Envelope[StandingChanged]) -> None:
@@ -39,7 +36,6 @@ def subscriptions(state: ServiceState) -> Mapping[str, Subscription]:
             since=change.effective_at,
         )
         if applied:
-            await signer.refresh(conn, change.registry_id)
             cache.forget(change.registry_id)
 
     return {

@@ -1,4 +1,8 @@
-"""Signs and caches public standing answers: once per standing change, not per request."""
+"""Signs and keeps public standing answers: once per change of what they state, not per request.
+
+A filing or standing change does not sign: the change drops the stored answer (a trigger, migration 003) and
+the next lookup signs and stores it. Filings stay fast, and a model nobody looks up is never signed.
+"""
 
 from __future__ import annotations
 
@@ -57,17 +61,11 @@ class StandingSigner:
         )
         return json.dumps(sign_answer(answer, self._key), separators=(",", ":"))
 
-    async def refresh(self, conn: asyncpg.Connection, registry_id: str) -> None:
-        """Re-sign a model's answer after its standing, status or tier changed (in the caller's transaction)."""
-        row = await store.standing_row(conn, registry_id)
-        if row is not None:
-            await store.save_signed_answer(conn, registry_id, self.sign_row(row), self.key_id)
-
     async def current(self, db: asyncpg.Pool, row: asyncpg.Record) -> str:
-        """The cached answer, re-signed once if it was signed by another key (rotation, first start)."""
+        """The stored answer; signed (and stored) first if there is none yet or another key signed it."""
         if row["signed_answer"] and row["signed_key_id"] == self.key_id:
-            cached: str = row["signed_answer"]
-            return cached
+            stored: str = row["signed_answer"]
+            return stored
         signed = self.sign_row(row)
-        await store.save_signed_answer(db, row["registry_id"], signed, self.key_id)
+        await store.save_signed_answer(db, row["registry_id"], signed, self.key_id, row_version=row["row_version"])
         return signed

@@ -53,26 +53,12 @@ async def save_idempotent_response(
 
 
 async def next_registry_sequence(conn: asyncpg.Connection, year: int) -> int:
-    return int(
-        await conn.fetchval(
-            "INSERT INTO registry_id_sequences (year, last_value) VALUES ($1, 1)"
-            " ON CONFLICT (year) DO UPDATE SET last_value = registry_id_sequences.last_value + 1"
-            " RETURNING last_value",
-            year,
-        )
-    )
+    """The next number of the year's registry ids (a sequence: no lock held until commit; see migration 003)."""
+    return int(await conn.fetchval("SELECT next_number('registry', $1)", year))
 
 
 async def next_filing_sequence(conn: asyncpg.Connection, prefix: str, year: int) -> int:
-    return int(
-        await conn.fetchval(
-            "INSERT INTO filing_sequences (prefix, year, last_value) VALUES ($1, $2, 1)"
-            " ON CONFLICT (prefix, year) DO UPDATE SET last_value = filing_sequences.last_value + 1"
-            " RETURNING last_value",
-            prefix,
-            year,
-        )
-    )
+    return int(await conn.fetchval("SELECT next_number($1, $2)", prefix, year))
 
 
 # --- models and versions -----------------------------------------------------------------------------------
@@ -260,9 +246,10 @@ async def publish(conn: asyncpg.Connection, envelope: Envelope[Any]) -> None:
 
 # --- standing ----------------------------------------------------------------------------------------------
 
+# row_version (the row's xmin) lets a lazily signed answer be saved only if nothing changed since it was read.
 STANDING_COLUMNS = (
     "registry_id, organisation_id, model_name, developer, standing, standing_reasons, status, tier,"
-    " standing_since, signed_answer, signed_key_id"
+    " standing_since, signed_answer, signed_key_id, xmin::text AS row_version"
 )
 
 
@@ -286,10 +273,19 @@ async def standing_rows_by_name(
     )
 
 
-async def save_signed_answer(conn: asyncpg.Connection | asyncpg.Pool, registry_id: str, answer: str, key: str) -> None:
-    await conn.execute(
-        "UPDATE models SET signed_answer = $2, signed_key_id = $3 WHERE registry_id = $1", registry_id, answer, key
+async def save_signed_answer(
+    db: asyncpg.Connection | asyncpg.Pool, registry_id: str, answer: str, key: str, *, row_version: str
+) -> bool:
+    """Keep a signed answer unless the row changed since it was read (then the next lookup signs afresh)."""
+    saved = await db.fetchval(
+        "UPDATE models SET signed_answer = $2, signed_key_id = $3 WHERE registry_id = $1 AND xmin::text = $4"
+        " RETURNING true",
+        registry_id,
+        answer,
+        key,
+        row_version,
     )
+    return bool(saved)
 
 
 async def apply_standing(

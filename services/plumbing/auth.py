@@ -8,6 +8,7 @@ plus the standard `iss`, `aud`, `exp`. Every endpoint but public lookups and ope
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -46,16 +47,50 @@ class Principal:
 
 
 class TokenVerifier:
-    """Verifies signature, expiry, issuer and audience against every configured key."""
+    """Verifies signature, expiry, issuer and audience against every configured key.
 
-    def __init__(self, keys: Iterable[Any], *, issuer: str, audience: str) -> None:
+    A client sends the same token on every request until it expires, and checking its signature is the
+    costliest step of a small request; so a verified token is remembered (by its exact text, which the
+    signature covers) and only its time claims are checked again.
+    """
+
+    def __init__(self, keys: Iterable[Any], *, issuer: str, audience: str, remembered: int = 10_000) -> None:
         self._keys = list(keys)
         if not self._keys:
             raise ValueError("no token verification keys configured (set AUTH_PUBLIC_KEYS_FILE or AUTH_JWKS_FILE)")
         self._issuer = issuer
         self._audience = audience
+        self._remembered = remembered
+        self._verified: dict[str, tuple[Principal, float, float]] = {}  # token -> principal, not before, expiry
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            principal, not_before, expires = known
+            now = time.time()
+            if now >= expires:
+                del self._verified[token]
+                raise _unauthorized("invalid token: Signature has expired")
+            if now < not_before:
+                raise _unauthorized("invalid token: The token is not yet valid (nbf)")
+            return principal
+        claims = self._verified_claims(token)
+        try:
+            roles = frozenset(Role(r) for r in claims.get("roles", []))
+        except ValueError as error:
+            raise _unauthorized(f"invalid token: unknown role ({error})") from error
+        principal = Principal(
+            subject=str(claims["sub"]),
+            roles=roles,
+            organisation_id=claims.get("org"),
+            lab_id=claims.get("lab"),
+        )
+        if len(self._verified) >= self._remembered:
+            self._verified.clear()  # bounded; the next requests refill it
+        self._verified[token] = (principal, float(claims.get("nbf", 0)), float(claims["exp"]))
+        return principal
+
+    def _verified_claims(self, token: str) -> dict[str, Any]:
         claims: dict[str, Any] | None = None
         last_error: Exception | None = None
         for key in self._keys:
@@ -75,16 +110,7 @@ class TokenVerifier:
                 raise _unauthorized(f"invalid token: {error}") from error
         if claims is None:
             raise _unauthorized(f"invalid token: {last_error}")
-        try:
-            roles = frozenset(Role(r) for r in claims.get("roles", []))
-        except ValueError as error:
-            raise _unauthorized(f"invalid token: unknown role ({error})") from error
-        return Principal(
-            subject=str(claims["sub"]),
-            roles=roles,
-            organisation_id=claims.get("org"),
-            lab_id=claims.get("lab"),
-        )
+        return claims
 
 
 def load_keys(*, pem_file: str | None, jwks_file: str | None) -> list[Any]:

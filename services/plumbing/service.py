@@ -24,6 +24,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.security import SASLScram512
+from starlette.types import Receive, Scope, Send
 
 from registry_contracts import dead_letter_topic
 
@@ -38,6 +39,22 @@ from .telemetry import Counters, configure_telemetry, flush_telemetry
 
 log = logging.getLogger(__name__)
 PLUMBING_MIGRATIONS = Path(__file__).parent / "migrations"
+
+# A front door answers a hot request from the raw ASGI scope and returns True, or returns False to let the
+# framework handle it (and on any failure it returns False, so errors get the framework's problem+json).
+FrontDoor = Callable[[Scope, Send], Awaitable[bool]]
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with an optional front door, consulted before the framework's middleware and routing: a
+    request it answers costs about what a bare ASGI app costs (the public standing lookup is one)."""
+
+    front_door: FrontDoor | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front_door is not None and scope["type"] == "http" and await self.front_door(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 @dataclass
@@ -104,7 +121,7 @@ def build_service_app(
     description: str = "",
     version: str = "1.0.0",
     broker: KafkaBroker | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """The service's ASGI app; its lifespan starts and stops everything the service needs."""
     profile = load_rule_profile(settings.rule_profile)
     state = ServiceState(settings=settings, profile=profile, broker=broker or make_broker(settings))
@@ -187,7 +204,7 @@ def build_service_app(
                 log.warning("database pool did not close in 10s; terminating it")
                 state.pool.terminate()
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title or f"registry {name}",
         description=description,
         version=version,

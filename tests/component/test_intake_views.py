@@ -3,6 +3,7 @@ and the public lookup: signed once per standing change, verifiable offline with 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest
 from devstack import Infrastructure
 from registry_contracts import new_envelope
 from registry_contracts.events.enforcement import Standing, StandingChanged
+from services.intake import store
 from services.plumbing.inbox import Disposition, IncomingMessage
 from tests.component.intake_support import (
     cleared_officer,
@@ -179,6 +181,75 @@ async def test_public_lookup_is_signed_once_per_standing_change(
     (tmp_path / "answer.json").write_text(json.dumps(tampered))
     result = _verify(tmp_path / "answer.json", tmp_path / "pub.pem")
     assert result.returncode == 2 and "does not match" in result.stdout
+
+
+async def test_an_answer_is_signed_on_first_lookup_and_any_change_drops_it(
+    infra: Infrastructure, intake: httpx.AsyncClient, model: dict
+) -> None:
+    registry_id = model["registry_id"]
+
+    async def stored() -> str | None:
+        rows = await intake_rows(infra, "SELECT signed_answer FROM models WHERE registry_id = $1", registry_id)
+        answer: str | None = rows[0]["signed_answer"]
+        return answer
+
+    assert await stored() is None  # the filing itself signs nothing
+    first = await _lookup(intake, f"/v1/public/standing/{registry_id}")
+    assert json.loads(await stored() or "null") == first
+    assert await _lookup(intake, f"/v1/public/standing/{registry_id}") == first  # the stored copy, not a new one
+
+    await intake_rows(infra, "UPDATE models SET tier = 'frontier' WHERE registry_id = $1", registry_id)
+    assert await stored() is None  # any change of a stated field drops the stored answer (database trigger)
+    await intake_rows(infra, "UPDATE models SET created_at = now() WHERE registry_id = $1", registry_id)
+    assert await stored() is None
+
+    # A lookup that read the row before a change must not store its now stale answer.
+    state = intake.app.state.service  # type: ignore[attr-defined]
+    before = await store.standing_row(state.db, registry_id)
+    await intake_rows(infra, "UPDATE models SET standing = 'suspended' WHERE registry_id = $1", registry_id)
+    assert await state.extras["signer"].current(state.db, before)  # served once, as read
+    assert await stored() is None
+    state.extras["answer_cache"].forget(registry_id)
+    now = await _lookup(intake, f"/v1/public/standing/{registry_id}")
+    assert now["answer"]["standing"] == "suspended" and now["answer"]["tier"] == "frontier"
+    assert json.loads(await stored() or "null") == now
+
+
+async def test_the_lookup_fast_path_hands_over_to_the_framework_when_it_fails(
+    intake: httpx.AsyncClient, model: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = f"/v1/public/standing/{model['registry_id']}"
+    fast = await _lookup(intake, path)
+    cache = intake.app.state.service.extras["answer_cache"]  # type: ignore[attr-defined]
+
+    async def broken(*args: object) -> bytes:
+        raise ConnectionError("cache backend unreachable")
+
+    monkeypatch.setattr(cache, "get", broken)
+    assert await _lookup(intake, path) == fast  # the same stored answer, through the routed endpoint
+    unknown = await _lookup(intake, "/v1/public/standing/FMR-1999-999999")
+    assert unknown["answer"]["standing"] == "unknown"
+
+
+async def test_registry_numbers_are_unique_under_concurrent_filings_and_count_per_year(
+    infra: Infrastructure, intake: httpx.AsyncClient
+) -> None:
+    organisation = fresh_organisation()
+    bodies = [full_registration(organisation, model_name=f"parallel-{n}") for n in range(12)]
+    answers = await asyncio.gather(
+        *(intake.post("/v1/registrations", json=body, headers=registrant(organisation)) for body in bodies)
+    )
+    ids = [a.json()["registry_id"] for a in answers]
+    assert all(a.status_code == 201 for a in answers) and len(set(ids)) == 12
+    year = datetime.now(UTC).year
+    assert all(i.startswith(f"FMR-{year}-") for i in ids)
+    series = f"test{uuid.uuid4().hex[:8]}"  # a series of its own: this database may have run the tests before
+    numbers = [
+        (await intake_rows(infra, "SELECT next_number($1, $2) AS n", series, y))[0]["n"] for y in (2025, 2025, 2026)
+    ]
+    assert numbers == [1, 2, 1]  # each year starts its own series
+    later = await intake_rows(infra, "SELECT next_number('registry', $1) AS n", year)
+    assert later[0]["n"] > max(int(i.rsplit("-", 1)[1]) for i in ids)
 
 
 async def test_an_unknown_model_is_a_signed_unknown_and_a_usage_report(

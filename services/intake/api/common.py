@@ -49,9 +49,9 @@ def signer_of(state: ServiceState) -> StandingSigner:
     return signer
 
 
-async def refresh_answer(state: ServiceState, conn: asyncpg.Connection, registry_id: str) -> None:
-    """Re-sign a model's public answer after a filing changed what it says, and drop the cached copy."""
-    await signer_of(state).refresh(conn, registry_id)
+def forget_answer(state: ServiceState, registry_id: str) -> None:
+    """After a filing changed what a model's public answer states: drop this process's cached copy (the stored
+    signed copy is dropped by the database itself, migration 003)."""
     state.extras["answer_cache"].forget(registry_id)
 
 

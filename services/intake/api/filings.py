@@ -33,11 +33,11 @@ from ..domain.registration import format_registry_id
 from .common import (
     accept_filing,
     ensure_own_organisation,
+    forget_answer,
     invalid,
     not_found,
     optional_bearer,
     optional_caller,
-    refresh_answer,
     sealer_of,
     service,
     settings_of,
@@ -207,7 +207,7 @@ async def submit_status_change(
                 deadline=deadline,
                 cause=str(envelope.id),
             )
-        await refresh_answer(state, conn, registry_id)
+        forget_answer(state, registry_id)
         return {
             "filing_id": filing_id,
             "registry_id": registry_id,

@@ -30,9 +30,9 @@ from ..domain.registration import (
 from .common import (
     accept_filing,
     ensure_own_organisation,
+    forget_answer,
     invalid,
     not_found,
-    refresh_answer,
     sealer_of,
     service,
     settings_of,
@@ -142,7 +142,6 @@ async def create_registration(
             rule_profile_id=profile.id,
         )
         await store.publish(conn, new_envelope(late, subject=registry_id, correlation_id=str(envelope.id)))
-    await refresh_answer(state, conn, registry_id)
     state.counters.add("registrations_accepted")
     return {
         "registry_id": registry_id,
@@ -337,7 +336,7 @@ async def _amend(
     )
     await store.advance_model(conn, registry_id, version=version, cumulative_training_flop=total_flop, tier=tier)
     await store.publish(conn, envelope)
-    await refresh_answer(state, conn, registry_id)
+    forget_answer(state, registry_id)
     state.counters.add("amendments_accepted")
     return {
         "outcome": ModificationOutcome.AMENDMENT.value,
