@@ -8,7 +8,7 @@ from registry_contracts.topics import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
 from services.plumbing.service import ServiceApp, ServiceState, build_service_app
 
 from .api import router
-from .fastpath import AnswerCache, StandingFastPath
+from .fastpath import AnswerCache, StandingFastPath, follow_answer_changes
 from .handlers import subscriptions
 from .keys import restricted_sealer, signing_key
 from .settings import IntakeSettings
@@ -23,6 +23,7 @@ def create_app(settings: IntakeSettings | None = None) -> ServiceApp:
         topics=[ENFORCEMENT_CASES.name, ENFORCEMENT_STANDING.name],
         subscriptions=subscriptions,
         router=router,
+        background=[follow_answer_changes],
         title="Frontier AI model registry: intake",
         description="Filings from developers, compute providers and third parties; public standing lookups.",
     )

@@ -23,7 +23,10 @@ class IntakeSettings(ServiceSettings):
         default="", description="Comma-separated token subjects of staff cleared to read restricted fields."
     )
     intake_lookup_cache_seconds: float = Field(
-        default=1.0, ge=0, le=300, description="How long a process may serve a cached signed standing answer."
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="Longest a process serves a cached standing answer (changes drop it at once: PostgreSQL NOTIFY).",
     )
 
     @property

@@ -31,7 +31,7 @@ from tests.component.intake_support import (
     registrant,
     training_notice,
 )
-from tests.support import bearer, fresh_organisation, running
+from tests.support import bearer, eventually, fresh_organisation, running
 
 pytestmark = pytest.mark.component
 ROOT = Path(__file__).resolve().parents[2]
@@ -229,6 +229,62 @@ async def test_the_lookup_fast_path_hands_over_to_the_framework_when_it_fails(
     assert await _lookup(intake, path) == fast  # the same stored answer, through the routed endpoint
     unknown = await _lookup(intake, "/v1/public/standing/FMR-1999-999999")
     assert unknown["answer"]["standing"] == "unknown"
+
+
+async def test_a_change_made_anywhere_reaches_every_replicas_cached_answer(
+    infra: Infrastructure, intake: httpx.AsyncClient, model: dict, tmp_path: Path
+) -> None:
+    registry_id = model["registry_id"]
+    path = f"/v1/public/standing/{registry_id}"
+    cache = intake.app.state.service.extras["answer_cache"]  # type: ignore[attr-defined]
+    await eventually(lambda: _true(cache._trusted), what="the lookup cache to follow change notifications")
+    assert (await _lookup(intake, path))["answer"]["standing"] == "registered_good_standing"
+    assert registry_id in cache._answers  # cached in this process
+
+    async with running(intake_app(infra, tmp_path)) as (other_replica,):
+        assert (await _lookup(other_replica, path))["answer"]["standing"] == "registered_good_standing"
+        # A change this process never sees as an event (another replica, an operator): the database says so.
+        await intake_rows(infra, "UPDATE models SET status = 'withdrawn' WHERE registry_id = $1", registry_id)
+
+        async def withdrawn_everywhere() -> bool:
+            answers = [await _lookup(client, path) for client in (intake, other_replica)]
+            return all(a["answer"]["status"] == "withdrawn" for a in answers)
+
+        await eventually(withdrawn_everywhere, within=10, what="both replicas to answer with the change")
+
+
+async def test_without_change_notifications_the_cache_is_bypassed_until_they_return(
+    infra: Infrastructure, intake: httpx.AsyncClient, model: dict
+) -> None:
+    registry_id = model["registry_id"]
+    path = f"/v1/public/standing/{registry_id}"
+    cache = intake.app.state.service.extras["answer_cache"]  # type: ignore[attr-defined]
+    await eventually(lambda: _true(cache._trusted), what="the lookup cache to follow change notifications")
+    await _lookup(intake, path)
+    listeners = await intake_rows(
+        infra,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%intake_answer_changed%'",
+    )
+    assert listeners and all(r["pg_terminate_backend"] for r in listeners)
+    await eventually(lambda: _true(not cache._trusted), within=10, what="the cache to stop trusting itself")
+    assert not cache._answers
+    await intake_rows(infra, "UPDATE models SET tier = 'frontier' WHERE registry_id = $1", registry_id)
+    assert (await _lookup(intake, path))["answer"]["tier"] == "frontier"  # read through, not from memory
+    await eventually(lambda: _true(cache._trusted), within=15, what="the notifications to be followed again")
+    await intake_rows(infra, "UPDATE models SET tier = 'near_threshold' WHERE registry_id = $1", registry_id)
+    await eventually(
+        lambda: _is(_lookup(intake, path), lambda a: a["answer"]["tier"] == "near_threshold"),
+        within=10,
+        what="the change to reach the cached answer",
+    )
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def _is(answer: Any, test: Any) -> bool:
+    return bool(test(await answer))
 
 
 async def test_registry_numbers_are_unique_under_concurrent_filings_and_count_per_year(
