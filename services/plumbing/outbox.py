@@ -3,14 +3,17 @@
 `enqueue` runs inside the caller's transaction, so an event exists if and only if its state change committed.
 `OutboxRelay` publishes unpublished rows in order (idempotent producer, acks=all), marks them published, and
 retries what failed; a crash between publishing and marking re-publishes, which consumers' inboxes absorb.
+Replicas of a service take turns batch by batch, so order holds with any number of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -54,7 +57,12 @@ async def enqueue(conn: asyncpg.Connection, *, topic: str, envelope: Envelope[An
 
 
 class OutboxRelay:
-    """Publishes a schema's outbox rows to Kafka; one per process, safe to run in several replicas."""
+    """Publishes a schema's outbox rows to Kafka in order; one per process, any number of replicas.
+
+    Replicas take turns: each batch runs under a transaction-level advisory lock per schema, so one relay at a
+    time publishes and events leave in outbox order (per key, as consumers need) however many replicas run.
+    Published rows are kept `retention_hours` (for inspection and replay), then deleted.
+    """
 
     def __init__(
         self,
@@ -64,6 +72,7 @@ class OutboxRelay:
         schema: str,
         batch_size: int = 200,
         poll_seconds: float = 0.5,
+        retention_hours: float = 168.0,
         counters: Counters | None = None,
     ) -> None:
         self._pool = pool
@@ -71,17 +80,22 @@ class OutboxRelay:
         self._schema = schema
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._retention_hours = retention_hours
         self._wake = asyncio.Event()
         self._counters = counters or Counters()
         self._listener: asyncpg.Connection | None = None
+        self._pruned_at = 0.0
 
     async def run(self) -> None:
         """Relay until cancelled. Errors are logged and retried with backoff; nothing is skipped."""
         await self._listen()
         backoff = self._poll_seconds
         while True:
+            # Cleared before the batch, so a row committed while it runs wakes the next one at once.
+            self._wake.clear()
             try:
                 published = await self.relay_once()
+                await self._prune_now_and_then()
                 backoff = self._poll_seconds
             except asyncio.CancelledError:
                 raise
@@ -92,9 +106,11 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 continue
             if published < self._batch_size:
-                self._wake.clear()
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that arrives as
+                # the event is set, and the relay then never stopped (a hang at shutdown, seen in tests).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await self._wake.wait()
 
     async def close(self) -> None:
         """Give the LISTEN connection back to the pool (a pool waits for every connection on close)."""
@@ -119,10 +135,12 @@ class OutboxRelay:
         failed: list[int] = []
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                # SKIP LOCKED lets replicas share the backlog without publishing a row twice at once.
+                # Another replica's turn: it publishes these rows (in order); this one is woken again later.
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._turn_key):
+                    return 0
                 rows = await conn.fetch(
                     "SELECT seq, id, aggregatetype, aggregateid, payload, headers FROM outbox"
-                    " WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+                    " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
                     self._batch_size,
                 )
                 if not rows:
@@ -145,6 +163,24 @@ class OutboxRelay:
             raise
         self._counters.add("outbox_published", len(rows))
         return len(rows)
+
+    @property
+    def _turn_key(self) -> int:
+        # A stable 63-bit key per schema (advisory locks share one key space across the database).
+        return int.from_bytes(hashlib.blake2b(f"outbox-relay:{self._schema}".encode(), digest_size=8).digest()) >> 1
+
+    async def _prune_now_and_then(self) -> None:
+        """Delete rows published longer ago than the retention, at most once a minute."""
+        now = time.monotonic()
+        if now - self._pruned_at < 60:
+            return
+        self._pruned_at = now
+        status = await self._pool.execute(
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", self._retention_hours * 3600
+        )
+        pruned = int(status.split()[-1])
+        if pruned:
+            self._counters.add("outbox_pruned", pruned)
 
     async def _publish_all(self, rows: Sequence[asyncpg.Record]) -> None:
         # Enqueued one by one, in order, then acknowledged together: the idempotent producer keeps

@@ -181,6 +181,7 @@ def build_service_app(
             schema=name,
             batch_size=settings.outbox_batch_size,
             poll_seconds=settings.outbox_poll_seconds,
+            retention_hours=settings.outbox_retention_hours,
             counters=state.counters,
         )
         await state.broker.start()

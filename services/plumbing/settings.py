@@ -35,6 +35,9 @@ class ServiceSettings(BaseModel):
     otel_traces_file: str | None = Field(default=None, description="Append finished spans as JSON lines.")
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
+    outbox_retention_hours: float = Field(
+        default=168.0, gt=0, description="How long published outbox rows are kept (inspection, replay)."
+    )
     consumer_max_attempts: int = Field(default=5, ge=1, description="Tries before a message is dead-lettered.")
     db_pool_max: int = Field(default=10, ge=1)
     auth_public_keys_file: str | None = Field(default=None, description="PEM file of token-signing public keys.")

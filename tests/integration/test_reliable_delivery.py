@@ -203,3 +203,76 @@ async def test_the_relay_retries_what_failed_to_publish_and_loses_nothing(scratc
     assert [key.decode() for _, key in published] == [e.subject for e in envelopes]  # in order
     assert await scratch_pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
     assert await relay.relay_once() == 0
+
+
+async def test_relays_of_several_replicas_take_turns_and_keep_outbox_order(scratch_pool: asyncpg.Pool) -> None:
+    published: list[str] = []
+
+    async def slow_publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
+        await asyncio.sleep(0.001)  # lets the other replica's relay run in between, as it would
+        published.append(key.decode())
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    envelopes = [_filing_envelope() for _ in range(120)]
+    async with scratch_pool.acquire() as conn, conn.transaction():
+        for envelope in envelopes:
+            await enqueue(conn, topic=FILINGS, envelope=envelope)
+    relays = [
+        OutboxRelay(scratch_pool, slow_publish, schema="replicated", batch_size=7, poll_seconds=0.02) for _ in range(3)
+    ]
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        await eventually(lambda: _all_published(scratch_pool), within=30, what="every row to be published")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for relay in relays:
+            await relay.close()
+    assert published == [e.subject for e in envelopes]  # each once, in outbox order, across three relays
+
+
+async def _all_published(pool: asyncpg.Pool) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"))
+
+
+async def test_published_rows_are_deleted_after_the_retention_and_unpublished_never(
+    scratch_pool: asyncpg.Pool,
+) -> None:
+    async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.set_result(None)
+        return future
+
+    async with scratch_pool.acquire() as conn, conn.transaction():
+        for _ in range(3):
+            await enqueue(conn, topic=FILINGS, envelope=_filing_envelope())
+    relay = OutboxRelay(scratch_pool, publish, schema="retention", retention_hours=1)
+    assert await relay.relay_once() == 3
+    await scratch_pool.execute(
+        "UPDATE outbox SET published_at = now() - interval '2 hours' WHERE seq = (SELECT min(seq) FROM outbox)"
+    )
+    await scratch_pool.execute(
+        "UPDATE outbox SET published_at = NULL, created_at = now() - interval '30 days'"
+        " WHERE seq = (SELECT max(seq) FROM outbox)"
+    )
+    await relay._prune_now_and_then()
+    remaining = await scratch_pool.fetch("SELECT published_at IS NULL AS pending FROM outbox ORDER BY seq")
+    assert [r["pending"] for r in remaining] == [False, True]  # the old published row went; the rest stay
+
+
+async def test_a_relay_stops_when_cancelled_even_as_it_is_woken(scratch_pool: asyncpg.Pool) -> None:
+    async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
+        raise AssertionError("nothing to publish")
+
+    relay = OutboxRelay(scratch_pool, publish, schema="stopping", poll_seconds=5)
+    for _ in range(3):
+        task = asyncio.create_task(relay.run())
+        await asyncio.sleep(0.3)  # idle: waiting to be woken
+        relay._wake.set()  # a NOTIFY and a shutdown in the same moment
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=3)
+        await relay.close()
+        assert done, "the relay swallowed its cancellation and kept running"
