@@ -3,7 +3,7 @@
 "May I use model X?" is the registry's hottest question. Known models are answered here, from the cached
 signed answer; everything else (unknown models, which become usage reports, and every other path) goes on to
 the FastAPI app. The cache is kept true by PostgreSQL: any change to what an answer states notifies every
-intake process (migration 004), and `follow_answer_changes` drops the copy. While that notification stream is
+intake process (migration 003), and `follow_answer_changes` drops the copy. While that notification stream is
 down the cache is bypassed, and no entry lives longer than `intake_lookup_cache_seconds` in any case.
 """
 
@@ -25,7 +25,7 @@ from .signing import StandingSigner
 log = logging.getLogger(__name__)
 PREFIX = "/v1/public/standing/"
 HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=30, must-revalidate")]
-ANSWER_CHANGED = "intake_answer_changed"  # the channel migration 004's trigger notifies
+ANSWER_CHANGED = "intake_answer_changed"  # the channel migration 003's trigger notifies
 
 
 class AnswerCache:

@@ -189,10 +189,7 @@ async def test_the_relay_retries_what_failed_to_publish_and_loses_nothing(scratc
             future.set_result(None)
         return future
 
-    envelopes = [_filing_envelope() for _ in range(3)]
-    async with scratch_pool.acquire() as conn, conn.transaction():
-        for envelope in envelopes:
-            await enqueue(conn, topic=FILINGS, envelope=envelope)
+    envelopes = await _queue_filings(scratch_pool, 3)
     relay = OutboxRelay(scratch_pool, flaky_publish, schema="unused", batch_size=10, poll_seconds=0.05)
     for _ in range(2):
         with pytest.raises(ConnectionError):
@@ -211,14 +208,9 @@ async def test_relays_of_several_replicas_take_turns_and_keep_outbox_order(scrat
     async def slow_publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
         await asyncio.sleep(0.001)  # lets the other replica's relay run in between, as it would
         published.append(key.decode())
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
+        return _acknowledged()
 
-    envelopes = [_filing_envelope() for _ in range(120)]
-    async with scratch_pool.acquire() as conn, conn.transaction():
-        for envelope in envelopes:
-            await enqueue(conn, topic=FILINGS, envelope=envelope)
+    envelopes = await _queue_filings(scratch_pool, 120)
     relays = [
         OutboxRelay(scratch_pool, slow_publish, schema="replicated", batch_size=7, poll_seconds=0.02) for _ in range(3)
     ]
@@ -234,6 +226,20 @@ async def test_relays_of_several_replicas_take_turns_and_keep_outbox_order(scrat
     assert published == [e.subject for e in envelopes]  # each once, in outbox order, across three relays
 
 
+async def _queue_filings(pool: asyncpg.Pool, count: int) -> list[Any]:
+    envelopes = [_filing_envelope() for _ in range(count)]
+    async with pool.acquire() as conn, conn.transaction():
+        for envelope in envelopes:
+            await enqueue(conn, topic=FILINGS, envelope=envelope)
+    return envelopes
+
+
+def _acknowledged() -> asyncio.Future[None]:
+    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
 async def _all_published(pool: asyncpg.Pool) -> bool:
     return bool(await pool.fetchval("SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL"))
 
@@ -242,13 +248,9 @@ async def test_published_rows_are_deleted_after_the_retention_and_unpublished_ne
     scratch_pool: asyncpg.Pool,
 ) -> None:
     async def publish(topic: str, key: bytes, value: bytes, headers: dict[str, str]) -> Any:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        future.set_result(None)
-        return future
+        return _acknowledged()
 
-    async with scratch_pool.acquire() as conn, conn.transaction():
-        for _ in range(3):
-            await enqueue(conn, topic=FILINGS, envelope=_filing_envelope())
+    await _queue_filings(scratch_pool, 3)
     relay = OutboxRelay(scratch_pool, publish, schema="retention", retention_hours=1)
     assert await relay.relay_once() == 3
     await scratch_pool.execute(

@@ -33,7 +33,9 @@ DROP TABLE filing_sequences;
 
 -- 2. A model's signed public answer is made on the first lookup after anything it states changed (once per
 -- change, not per request, and not on the filing's own path). This trigger is what makes "changed" reliable:
--- whichever statement changes a stated field also drops the stale signed copy.
+-- whichever statement changes a stated field also drops the stale signed copy. Each intake process also keeps
+-- answers in memory, so the trigger tells every process (NOTIFY, delivered at commit) to drop its copy too:
+-- a replica never serves an answer the database has replaced.
 CREATE FUNCTION drop_stale_signed_answer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF (NEW.model_name, NEW.developer, NEW.standing, NEW.standing_reasons, NEW.status, NEW.tier, NEW.standing_since)
@@ -42,6 +44,7 @@ BEGIN
     THEN
         NEW.signed_answer := NULL;
         NEW.signed_key_id := NULL;
+        PERFORM pg_notify('intake_answer_changed', NEW.registry_id);
     END IF;
     RETURN NEW;
 END $$;
