@@ -67,6 +67,7 @@ class ServiceState:
     counters: Counters = field(default_factory=Counters)
     pool: asyncpg.Pool | None = None
     consumer: EventConsumer | None = None
+    subscriber: Any = None  # FastStream's Kafka subscriber (its aiokafka consumer gives the lag)
     verifier: TokenVerifier | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -134,14 +135,16 @@ def build_service_app(
     name = settings.service_name
 
     if topics:
-
-        @state.broker.subscriber(
+        subscriber = state.broker.subscriber(
             *topics,
             group_id=name,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             decoder=_raw_body,
         )
+        state.subscriber = subscriber
+
+        @subscriber
         async def on_message(message: KafkaMessage) -> None:
             record: ConsumerRecord[bytes, bytes] = message.raw_message
             assert state.consumer is not None
@@ -234,11 +237,12 @@ def build_service_app(
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Counters and outbox backlog")
+    @app.get("/metrics", tags=["operations"], summary="Counters, consumer lag, outbox backlog, dead letters")
     async def metrics() -> dict[str, Any]:
         return {
             "service": name,
             "counters": state.counters.snapshot(),
+            "consumer_lag": await consumer_lag(getattr(state.subscriber, "consumer", None)),
             "outbox_backlog": await outbox_backlog(state.db),
             "dead_letters": await state.db.fetchval("SELECT count(*) FROM dead_letters"),
         }
@@ -246,6 +250,25 @@ def build_service_app(
     if router is not None:
         app.include_router(router)
     return app
+
+
+async def consumer_lag(consumer: Any) -> dict[str, int]:
+    """Messages waiting beyond this replica's position, per subscribed topic (its assigned partitions; a
+    partition not fetched from yet is left out), and their total."""
+    lag: dict[str, int] = {}
+    if consumer is None:
+        return {"total": 0}
+    for partition in sorted(consumer.assignment()):
+        highwater = consumer.highwater(partition)
+        if highwater is None:
+            continue
+        try:
+            async with asyncio.timeout(0.5):  # a position still being reset must not hold up /metrics
+                position = await consumer.position(partition)
+        except (TimeoutError, AssertionError):  # AssertionError: revoked by a rebalance meanwhile
+            continue
+        lag[partition.topic] = lag.get(partition.topic, 0) + max(highwater - position, 0)
+    return lag | {"total": sum(lag.values())}
 
 
 def run_service(app: FastAPI, settings: ServiceSettings) -> None:

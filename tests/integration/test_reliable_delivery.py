@@ -278,3 +278,38 @@ async def test_a_relay_stops_when_cancelled_even_as_it_is_woken(scratch_pool: as
         done, _ = await asyncio.wait([task], timeout=3)
         await relay.close()
         assert done, "the relay swallowed its cancellation and kept running"
+
+
+async def test_consumer_lag_is_reported_while_messages_wait_and_falls_to_zero(infra: Infrastructure) -> None:
+    app = verification_app(service_settings(VerificationSettings, infra))
+    async with running(app) as (client,):
+        state: ServiceState = app.state.service
+        await _produce(infra, *[(e.subject.encode(), e.model_dump_json().encode()) for e in [_filing_envelope()]])
+        await eventually(lambda: _lag_known(client), what="the consumer to fetch from its partitions")
+        blocker = await asyncpg.connect(infra.database_url)
+        try:
+            # The handler cannot record anything while the inbox is locked, so what arrives now waits.
+            async with blocker.transaction():
+                await blocker.execute("LOCK TABLE verification.inbox IN ACCESS EXCLUSIVE MODE")
+                waiting = [_filing_envelope() for _ in range(10)]
+                await _produce(infra, *[(e.subject.encode(), e.model_dump_json().encode()) for e in waiting])
+                lagging = await eventually(lambda: _lag_at_least(client, 5), what="the waiting messages to show as lag")
+                assert lagging[FILINGS] >= 5
+        finally:
+            await blocker.close()
+        await eventually(lambda: _lag_at_least(client, 0, at_most=0), what="the lag to fall to zero")
+        assert await state.db.fetchval(
+            "SELECT count(*) FROM verifications WHERE registry_id = ANY($1)", [e.subject for e in waiting]
+        ) == len(waiting)
+
+
+async def _lag_known(client: Any) -> bool:
+    lag = (await client.get("/metrics")).json()["consumer_lag"]
+    return FILINGS in lag
+
+
+async def _lag_at_least(client: Any, least: int, at_most: int | None = None) -> dict[str, int] | None:
+    lag: dict[str, int] = (await client.get("/metrics")).json()["consumer_lag"]
+    if lag.get("total", 0) >= least and (at_most is None or lag["total"] <= at_most) and FILINGS in lag:
+        return lag
+    return None
