@@ -137,9 +137,18 @@ async def authenticated(request: Request) -> Principal:
 
     Async on purpose: FastAPI runs a plain `def` dependency in a thread pool, a hop per request for
     a signature check that takes microseconds."""
-    header = request.headers.get("authorization", "")
+    return _verified_bearer(request, request.headers.get("authorization", ""))
+
+
+async def optional_caller(request: Request) -> Principal | None:
+    """The caller when a token is sent, else None (endpoints anyone may use); a bad token is still a 401."""
+    header = request.headers.get("authorization")
+    return _verified_bearer(request, header) if header else None
+
+
+def _verified_bearer(request: Request, header: str) -> Principal:
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("a bearer token is required (Authorization: Bearer <JWT>)")
     verifier: TokenVerifier = request.app.state.service.verifier
     return verifier.verify(token.strip())

@@ -257,6 +257,10 @@ async def test_usage_reports_need_no_login_and_resolve_registered_models(intake:
     assert await events_about(infra_of(intake), subject) == ["UsageReported"]
     forged = await intake.post("/v1/usage-reports", json=seen, headers={"Authorization": "Bearer nope"})
     assert forged.status_code == 401
+    basic = await intake.post("/v1/usage-reports", json=seen, headers={"Authorization": "Basic bm9ib2R5"})
+    assert basic.status_code == 401 and "Authorization: Bearer <JWT>" in basic.json()["detail"]
+    anonymous = await intake.post("/v1/usage-reports", json=seen | {"model_name": "seen-by-anyone"})
+    assert anonymous.status_code == 201, anonymous.text
 
 
 @pytest.mark.parametrize(

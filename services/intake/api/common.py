@@ -13,7 +13,7 @@ from fastapi import Request, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
-from services.plumbing.auth import Principal, Role, TokenVerifier
+from services.plumbing.auth import Principal, Role
 from services.plumbing.http import ProblemError
 from services.plumbing.service import ServiceState
 
@@ -24,7 +24,7 @@ from ..keys import RestrictedSealer
 from ..settings import IntakeSettings
 from ..signing import StandingSigner
 
-# Declares the optional bearer scheme in OpenAPI; verification itself is `optional_caller`.
+# Declares the optional bearer scheme in OpenAPI; verification itself is plumbing's `optional_caller`.
 optional_bearer = HTTPBearer(auto_error=False, description="Optional: a registry token.")
 
 
@@ -53,17 +53,6 @@ def forget_answer(state: ServiceState, registry_id: str) -> None:
     """After a filing changed what a model's public answer states: drop this process's cached copy (the stored
     signed copy is dropped by the database itself, migration 003)."""
     state.extras["answer_cache"].forget(registry_id)
-
-
-def optional_caller(request: Request) -> Principal | None:
-    """The caller when a bearer token is sent (and valid), else None; a bad token is still a 401."""
-    if not request.headers.get("authorization"):
-        return None
-    verifier: TokenVerifier = service(request).verifier  # type: ignore[assignment]
-    scheme, _, token = request.headers["authorization"].partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise ProblemError(401, "Unauthorized", "send no Authorization header, or 'Bearer <JWT>'")
-    return verifier.verify(token.strip())
 
 
 def audience_for(caller: Principal | None, settings: IntakeSettings) -> Audience:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from registry_contracts import EventData, new_envelope
 from registry_contracts.events.intake import FilingKind, LateFilingRecorded, ModelStatus, ModelStatusChanged
-from services.plumbing.auth import Principal, Role, require
+from services.plumbing.auth import Principal, Role, optional_caller, require
 from services.plumbing.http import ProblemError
 from services.plumbing.service import ServiceState
 
@@ -37,7 +37,6 @@ from .common import (
     invalid,
     not_found,
     optional_bearer,
-    optional_caller,
     sealer_of,
     service,
     settings_of,
@@ -357,7 +356,7 @@ async def submit_usage_report(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    caller = optional_caller(request)
+    caller = await optional_caller(request)
 
     async def work(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
         errors = not_in_future({"seen_at": body.seen_at}, now=now)
