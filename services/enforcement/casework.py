@@ -30,6 +30,7 @@ from registry_contracts.events.enforcement import (
     Standing as ContractStanding,
 )
 from registry_contracts.topics import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
+from services.plumbing import audit
 from services.plumbing.outbox import enqueue
 
 from . import store
@@ -112,6 +113,13 @@ async def record_breach(
             evidence_event_id=cause.causation_id,
         )
         await publish(conn, ENFORCEMENT_CASES.name, opened, subject=public_id(change.case), cause=cause)
+    await audit.record(
+        conn,
+        actor="system",
+        action="decision.case_opened" if change.opened else "decision.evidence_added",
+        subject=change.case.id,
+        detail={"rule": rule, "registry_id": change.case.registry_id, "event_type": event_type},
+    )
     await refresh_standing(conn, change.case.model_key, change.case.registry_id, now=now, cause=cause)
     return change
 
@@ -135,6 +143,14 @@ async def change_case(
         change = operate(case, await store.actions_for_model(conn, case.model_key), now)
         row_version = await store.save_change(conn, change, expected_row_version=expected_row_version)
         await publish_change(conn, change, now=now, cause=cause)
+        for entry in change.timeline:  # an officer's decision, in the audit log with the case's change
+            await audit.record(
+                conn,
+                actor=entry.actor,
+                action=f"decision.{entry.kind}",
+                subject=case_id,
+                detail={"to_status": entry.to_status, "row_version": row_version, "summary": entry.summary},
+            )
         return CaseUpdate(case=change.case, row_version=row_version, change=change)
 
 

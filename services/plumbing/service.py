@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import JSONResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -28,7 +28,9 @@ from starlette.types import Receive, Scope, Send
 
 from registry_contracts import dead_letter_topic
 
-from .auth import TokenVerifier, load_keys
+from . import audit
+from .audit import AuditChainer
+from .auth import Role, TokenVerifier, load_keys, require
 from .db import create_pool, migrate
 from .http import install_problem_handlers, install_request_tracing
 from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
@@ -188,7 +190,9 @@ def build_service_app(
             counters=state.counters,
         )
         await state.broker.start()
+        chainer = AuditChainer(state.pool, schema=name)
         tasks = [asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")]
+        tasks.append(asyncio.create_task(chainer.run(), name=f"{name}-audit-chainer"))
         tasks += [asyncio.create_task(job(state), name=f"{name}-{job.__name__}") for job in background]
         if on_started is not None:
             await on_started(state)
@@ -246,6 +250,30 @@ def build_service_app(
             "outbox_backlog": await outbox_backlog(state.db),
             "dead_letters": await state.db.fetchval("SELECT count(*) FROM dead_letters"),
         }
+
+    auditors = [Depends(require(Role.ANALYST, Role.ADMIN))]
+
+    @app.get(
+        "/v1/audit",
+        tags=["audit"],
+        summary="The newest audit entries (filings, decisions, confidential reads)",
+        dependencies=auditors,
+    )
+    async def audit_entries(
+        subject: str | None = Query(default=None, max_length=200),
+        action: str | None = Query(default=None, max_length=100, description="An action or its prefix: 'read.'"),
+        limit: int = Query(default=100, ge=1, le=1000),
+    ) -> list[dict[str, Any]]:
+        return await audit.recent(state.db, subject=subject, action=action, limit=limit)
+
+    @app.get(
+        "/v1/audit/verify",
+        tags=["audit"],
+        summary="Recompute the audit chain; the first broken entry, if any",
+        dependencies=auditors,
+    )
+    async def audit_verify() -> dict[str, Any]:
+        return await audit.verify_chain(state.db)
 
     if router is not None:
         app.include_router(router)

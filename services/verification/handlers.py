@@ -18,6 +18,7 @@ import asyncpg
 
 from registry_contracts import Envelope, RegistrationSubmitted, new_envelope
 from registry_contracts.events.intake import AmendmentSubmitted, ComputeAttested, TrainingNoticeFiled
+from services.plumbing import audit
 from services.plumbing.inbox import Subscription
 from services.plumbing.rule_profile import RuleProfile
 from services.plumbing.service import ServiceState
@@ -113,6 +114,13 @@ async def verify_version(
         event, subject=stored.registry_id, correlation_id=incoming.correlationid, causation_id=str(incoming.id)
     )
     await store.save_outcome(conn, out, details, verified_flop=verified_flop, attestations_used=used)
+    await audit.record(
+        conn,
+        actor="system",
+        action="decision.compute_verified",
+        subject=stored.registry_id,
+        detail={"version": event.version, "run": run, "status": event.status, "event_id": out.id},
+    )
 
 
 def make_registration_handler(profile: RuleProfile, catalogue: ChipCatalogue) -> Any:

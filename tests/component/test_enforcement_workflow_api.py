@@ -18,7 +18,7 @@ from services.enforcement.deadlines import apply_due_deadlines
 from services.enforcement.settings import EnforcementSettings
 from services.plumbing.service import ServiceState
 from tests.component import enforcement_support as ev
-from tests.support import bearer, running, service_settings
+from tests.support import bearer, eventually, running, service_settings
 
 pytestmark = pytest.mark.component
 OFFICER = bearer("officer", subject="officer-ada")
@@ -109,6 +109,15 @@ async def test_a_case_through_every_step_publishes_each_transition(service: Any)
         ("closed", "appealed", "officer-ada"),
         ("appealed", "decided", "officer-ada"),
     ]
+    # Every decision is in the audit log, the system's opening and each of the officer's, in order; it verifies.
+    auditor = {"Authorization": bearer("analyst")["Authorization"]}
+    logged = (await client.get("/v1/audit", params={"subject": case["case_id"]}, headers=auditor)).json()
+    assert [(e["action"], e["actor"]) for e in reversed(logged)] == [("decision.case_opened", "system")] + [
+        (f"decision.{kind}", "officer-ada") for kind in kinds[1:]
+    ]
+    assert (await client.get("/v1/audit/verify", headers=OFFICER)).status_code == 403
+    await eventually(lambda: _chained(client, auditor, len(kinds), case["case_id"]), what="the decisions to be chained")
+    assert (await client.get("/v1/audit/verify", headers=auditor)).json()["intact"] is True
 
 
 async def test_dismissal_from_opened_and_remedy_after_notice(service: Any) -> None:
@@ -330,3 +339,8 @@ async def test_a_future_dated_suspension_takes_effect_when_due(service: Any) -> 
     await apply_due_deadlines(state.db, now=starts + timedelta(minutes=1))
     standing = [s["standing"] for s in await _published(state, case["registry_id"], "StandingChanged")]
     assert standing == ["under_review", "suspended"]
+
+
+async def _chained(client: httpx.AsyncClient, headers: dict[str, str], count: int, subject: str) -> bool:
+    entries = (await client.get("/v1/audit", params={"subject": subject}, headers=headers)).json()
+    return len(entries) == count and all(e["position"] is not None for e in entries)

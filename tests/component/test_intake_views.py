@@ -71,6 +71,26 @@ async def test_each_audience_sees_its_own_projection(intake: httpx.AsyncClient, 
     assert "restricted_fields" not in public
 
 
+async def test_filings_and_confidential_reads_are_in_the_audit_log(intake: httpx.AsyncClient, model: dict) -> None:
+    registry_id = model["registry_id"]
+    auditor = bearer("analyst", subject="auditor-1")
+
+    async def entries() -> list[tuple[str, str, str]]:
+        found = (await intake.get("/v1/audit", params={"subject": registry_id}, headers=auditor)).json()
+        found += (await intake.get("/v1/audit", params={"subject": f"{registry_id}/v1"}, headers=auditor)).json()
+        return sorted((e["action"], e["actor"], e["subject"]) for e in found)
+
+    assert await entries() == [("filing.registration", "test-registrant", registry_id)]
+    await intake.get(f"/v1/registrations/{registry_id}", headers=registrant(model["developer"]))
+    await intake.get(f"/v1/registrations/{registry_id}", headers=cleared_officer())
+    await intake.get(f"/v1/public/registrations/{registry_id}")  # public: nothing confidential, not logged
+    logged = await entries()
+    assert [a for a, _, _ in logged] == ["filing.registration", "read.confidential", "read.restricted"]
+    assert logged[2][1] == "officer-cleared"
+    assert (await intake.get("/v1/audit/verify", headers=registrant(model["developer"]))).status_code == 403
+    assert (await intake.get("/v1/audit/verify", headers=auditor)).json()["intact"] is True
+
+
 async def test_restricted_fields_are_encrypted_at_rest(
     infra: Infrastructure, intake: httpx.AsyncClient, model: dict
 ) -> None:

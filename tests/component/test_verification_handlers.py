@@ -91,6 +91,8 @@ async def test_a_registration_delivered_twice_is_verified_once(verification: tup
     assert await count(app, "SELECT count(*) FROM declarations WHERE registry_id = $1", filing.registry_id) == 1
     assert await count(app, "SELECT count(*) FROM verifications WHERE registry_id = $1", filing.registry_id) == 1
     assert await count(app, "SELECT count(*) FROM outbox WHERE aggregateid = $1", filing.registry_id) == 1
+    audited = "SELECT count(*) FROM audit_log WHERE subject = $1 AND action = 'decision.compute_verified'"
+    assert await count(app, audited, filing.registry_id) == 1  # the decision, logged once
 
 
 async def test_an_amendment_delivered_twice_is_verified_once_against_the_record(

@@ -16,10 +16,9 @@ from aiokafka.structs import TopicPartition
 from devstack import Infrastructure
 from registry_contracts import ComputeInputs, Developer, MessageDeadLettered, RegistrationSubmitted, new_envelope
 from registry_contracts.envelope import Envelope
-from services.plumbing.db import create_pool, migrate
 from services.plumbing.inbox import Disposition, EventConsumer, IncomingMessage, Subscription
 from services.plumbing.outbox import OutboxRelay, enqueue
-from services.plumbing.service import PLUMBING_MIGRATIONS, ServiceState
+from services.plumbing.service import ServiceState
 from services.verification.app import create_app as verification_app
 from services.verification.settings import VerificationSettings
 from tests.support import eventually, running, service_settings
@@ -132,16 +131,6 @@ async def test_an_event_redelivered_over_kafka_has_no_second_effect(infra: Infra
         assert (
             await state.db.fetchval("SELECT count(*) FROM verifications WHERE registry_id = $1", envelope.subject) == 1
         )
-
-
-@pytest.fixture
-async def scratch_pool(infra: Infrastructure) -> Any:
-    schema = f"scratch_{uuid.uuid4().hex[:8]}"
-    pool = await create_pool(infra.database_url, schema=schema)
-    await migrate(pool, schema=schema, directory=PLUMBING_MIGRATIONS, ledger="plumbing_migrations")
-    yield pool
-    await pool.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    await pool.close()
 
 
 async def test_a_handler_that_keeps_failing_is_dead_lettered_after_its_retries(scratch_pool: asyncpg.Pool) -> None:

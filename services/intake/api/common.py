@@ -13,6 +13,7 @@ from fastapi import Request, Response
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
 
+from services.plumbing import audit
 from services.plumbing.auth import Principal, Role
 from services.plumbing.http import ProblemError
 from services.plumbing.service import ServiceState
@@ -105,6 +106,20 @@ def invalid(errors: list[FieldError]) -> ProblemError:
     return ProblemError(422, "Invalid request", detail, errors=listed)
 
 
+def _filing_kind(request: Request) -> str:
+    """The filing's kind for the audit log, from its endpoint's name (submit_registration -> registration)."""
+    route = request.scope.get("route")
+    return str(getattr(route, "name", request.url.path)).removeprefix("submit_")
+
+
+async def audit_read(state: ServiceState, caller: Principal, subject: str) -> None:
+    """Log a read that showed more than the public projection (DESIGN: every confidential read)."""
+    audience = audience_for(caller, settings_of(state))
+    if audience is not Audience.PUBLIC:
+        action = "read.restricted" if audience is Audience.RESTRICTED_READER else "read.confidential"
+        await audit.record(state.db, actor=caller.subject, action=action, subject=subject)
+
+
 def idempotency_scope(caller: Principal | None) -> str:
     """Keys are per organisation (per role), so two organisations' keys never collide."""
     if caller is None:
@@ -171,6 +186,13 @@ async def accept_filing(
                 return replay
         result = await work(conn, datetime.now(UTC))
         response.status_code = status
+        await audit.record(
+            conn,
+            actor=caller.subject if caller else "anonymous",
+            action=f"filing.{_filing_kind(request)}",
+            subject=str(result.get("registry_id") or next(v for k, v in result.items() if k.endswith("_id"))),
+            detail={k: v for k, v in result.items() if k.endswith("_id") or k == "late"},
+        )
         if idempotency_key:
             await store.save_idempotent_response(conn, scope, idempotency_key, request_hash, status, result)
     return result

@@ -12,7 +12,7 @@ from services.plumbing.auth import Principal, Role, require
 from services.plumbing.service import ServiceState
 
 from .. import store
-from .common import can_read, not_found, present, service
+from .common import audit_read, can_read, not_found, present, service
 
 router = APIRouter()
 Reader = Annotated[Principal, Depends(require(Role.REGISTRANT, Role.OFFICER, Role.ANALYST, Role.ADMIN))]
@@ -46,7 +46,9 @@ async def _readable_version(
     row = await store.get_version(state.db, registry_id, version)
     if row is None or not can_read(caller, row["organisation_id"]):
         raise not_found(f"model is registered as {registry_id}" + (f" with a version {version}" if version else ""))
-    return _model_view(state, caller, row)
+    view = _model_view(state, caller, row)
+    await audit_read(state, caller, f"{registry_id}/v{row['version']}")
+    return view
 
 
 @router.get("/registrations", tags=["records"], summary="Models you may read (your organisation's, or all for staff)")
@@ -92,9 +94,11 @@ async def list_model_filings(
     if model is None or not can_read(caller, model["organisation_id"]):
         raise not_found(f"model is registered as {registry_id}")
     rows = await store.list_filings(state.db, registry_id, kind)
-    return [
+    views = [
         _filing_view(state, caller, r) for r in rows if caller.is_agency_staff or r["kind"] != "compute_attestation"
     ]
+    await audit_read(state, caller, f"{registry_id}/filings")
+    return views
 
 
 @router.get("/filings/{filing_id}", tags=["records"], summary="One filing (notice, status change, incident, ...)")
@@ -103,4 +107,6 @@ async def get_filing(filing_id: str, request: Request, caller: FilingReader) -> 
     row = await store.get_filing(state.db, filing_id)
     if row is None or not can_read(caller, row["organisation_id"]):
         raise not_found(f"filing {filing_id}")
-    return _filing_view(state, caller, row)
+    view = _filing_view(state, caller, row)
+    await audit_read(state, caller, filing_id)
+    return view

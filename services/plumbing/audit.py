@@ -1,0 +1,139 @@
+"""The audit log: every filing, decision and confidential read, append-only and hash-chained.
+
+`record` appends an entry in the caller's transaction (or on its own); `AuditChainer` links entries into the
+chain in the background, one replica at a time; `verify_chain` recomputes the chain and names the first entry
+that does not match. The table and its append-only trigger: plumbing migration 002.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+GENESIS = bytes(32)  # the "previous hash" of the first entry
+
+
+def canonical_entry(entry: Mapping[str, Any], position: int) -> bytes:
+    """The bytes an entry's hash covers: every recorded field and its place, as sorted, compact JSON."""
+    detail = entry["detail"]
+    recorded_at: datetime = entry["recorded_at"]
+    document = {
+        "seq": entry["seq"],
+        "position": position,
+        "recorded_at": recorded_at.isoformat(),
+        "actor": entry["actor"],
+        "action": entry["action"],
+        "subject": entry["subject"],
+        "detail": json.loads(detail) if isinstance(detail, str) else detail,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(previous: bytes, entry: Mapping[str, Any], position: int) -> bytes:
+    return hashlib.sha256(previous + canonical_entry(entry, position)).digest()
+
+
+async def record(
+    db: asyncpg.Connection | asyncpg.Pool,
+    *,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Append an entry (inside the caller's transaction when given a connection in one)."""
+    await db.execute(
+        "INSERT INTO audit_log (actor, action, subject, detail) VALUES ($1, $2, $3, $4::jsonb)",
+        actor,
+        action,
+        subject,
+        json.dumps(dict(detail or {}), default=str),
+    )
+
+
+class AuditChainer:
+    """Gives unchained entries their place and hash, in batches, one replica at a time (advisory lock)."""
+
+    def __init__(self, pool: asyncpg.Pool, *, schema: str, batch_size: int = 500, poll_seconds: float = 1.0) -> None:
+        self._pool = pool
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        digest = hashlib.blake2b(f"audit-chain:{schema}".encode(), digest_size=8).digest()
+        self._turn_key = int.from_bytes(digest) >> 1
+
+    async def chain_once(self) -> int:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._turn_key):
+                return 0
+            rows = await conn.fetch(
+                "SELECT seq, recorded_at, actor, action, subject, detail FROM audit_log"
+                " WHERE position IS NULL ORDER BY seq LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            last = await conn.fetchrow(
+                "SELECT position, entry_hash FROM audit_log WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
+            )
+            position, previous = (last["position"], bytes(last["entry_hash"])) if last else (0, GENESIS)
+            placed = []
+            for row in rows:
+                position += 1
+                previous = entry_hash(previous, row, position)
+                placed.append((row["seq"], position, previous))
+            await conn.executemany("UPDATE audit_log SET position = $2, entry_hash = $3 WHERE seq = $1", placed)
+            return len(rows)
+
+    async def run(self) -> None:
+        """Chain until cancelled; failures are logged and retried (entries wait unchained, never lost)."""
+        while True:
+            try:
+                chained = await self.chain_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("audit chaining failed; retrying")
+                chained = 0
+            if chained < self._batch_size:
+                await asyncio.sleep(self._poll_seconds)
+
+
+async def verify_chain(pool: asyncpg.Pool, *, batch_size: int = 5000) -> dict[str, Any]:
+    """Recompute every chained entry's hash in order; report the first that does not match (or a gap)."""
+    previous, expected, checked = GENESIS, 1, 0
+    while True:
+        rows = await pool.fetch(
+            "SELECT seq, position, recorded_at, actor, action, subject, detail, entry_hash FROM audit_log"
+            " WHERE position >= $1 ORDER BY position LIMIT $2",
+            expected,
+            batch_size,
+        )
+        for row in rows:
+            if row["position"] != expected or entry_hash(previous, row, expected) != bytes(row["entry_hash"]):
+                return {"intact": False, "entries_checked": checked, "first_broken_position": expected}
+            previous, expected, checked = bytes(row["entry_hash"]), expected + 1, checked + 1
+        if len(rows) < batch_size:
+            break
+    unchained = await pool.fetchval("SELECT count(*) FROM audit_log WHERE position IS NULL")
+    return {"intact": True, "entries_checked": checked, "first_broken_position": None, "unchained": unchained}
+
+
+async def recent(pool: asyncpg.Pool, *, subject: str | None, action: str | None, limit: int) -> list[dict[str, Any]]:
+    """The newest entries, optionally for one subject or action prefix."""
+    rows = await pool.fetch(
+        "SELECT seq, position, recorded_at, actor, action, subject, detail, encode(entry_hash, 'hex') AS entry_hash"
+        " FROM audit_log WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR action LIKE $2 || '%')"
+        " ORDER BY seq DESC LIMIT $3",
+        subject,
+        action,
+        limit,
+    )
+    return [dict(r) | {"detail": json.loads(r["detail"])} for r in rows]
