@@ -1,7 +1,8 @@
 """Intake's own figures, each beside a baseline on the same machine and server:
 
 1. accepted registrations/s over HTTP vs pgbench TPS of the same transaction (duplicate check, next registry
-   number, model row, version row, outbox row with its NOTIFY) at the same concurrency on the same PostgreSQL;
+   number, model row, version row, outbox row with its NOTIFY, audit entry) at the same concurrency on the same
+   PostgreSQL;
 2. public standing lookups/s, p50/p99, vs a bare ASGI hello-world, both one uvicorn worker, 32 connections.
 
 Every round measures each figure next to its baseline; the summary gives the medians of the rounds.
@@ -55,6 +56,8 @@ INSERT INTO model_versions (registry_id, version, filing, event_id, late, submit
 WITH added AS (INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, headers)
   VALUES (gen_random_uuid(), 'intake.filings.v1', 'B-' || :client_id, 'registry.intake.RegistrationSubmitted.v1',
   repeat('p', 1100), '{}'::jsonb) RETURNING 1) SELECT pg_notify('outbox_pgbench', '') FROM added;
+INSERT INTO audit_log (actor, action, subject, detail) VALUES ('bench', 'filing.registration',
+  'B-' || :client_id || '-' || :n, '{"registry_id": "B", "late": false}');
 END;
 """
 PGBENCH_SCHEMA = """
@@ -63,6 +66,7 @@ CREATE SCHEMA pgbench_intake;
 CREATE TABLE pgbench_intake.models (LIKE intake.models INCLUDING ALL);
 CREATE TABLE pgbench_intake.model_versions (LIKE intake.model_versions INCLUDING ALL);
 CREATE TABLE pgbench_intake.outbox (LIKE intake.outbox INCLUDING ALL);
+CREATE TABLE pgbench_intake.audit_log (LIKE intake.audit_log INCLUDING ALL);
 """
 
 
