@@ -17,6 +17,8 @@ from typing import Any
 
 import asyncpg
 
+from .db import take_turn
+
 log = logging.getLogger(__name__)
 GENESIS = bytes(32)  # the "previous hash" of the first entry
 
@@ -66,12 +68,11 @@ class AuditChainer:
         self._pool = pool
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
-        digest = hashlib.blake2b(f"audit-chain:{schema}".encode(), digest_size=8).digest()
-        self._turn_key = int.from_bytes(digest) >> 1
+        self._job = f"audit-chain:{schema}"
 
     async def chain_once(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._turn_key):
+            if not await take_turn(conn, self._job):
                 return 0
             rows = await conn.fetch(
                 "SELECT seq, recorded_at, actor, action, subject, detail FROM audit_log"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -68,3 +69,10 @@ async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path, ledger: s
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
     return applied_now
+
+
+async def take_turn(conn: asyncpg.Connection, job: str) -> bool:
+    """Whether this transaction may do `job` now: one transaction at a time across every replica (a
+    transaction-level advisory lock, released at commit). Callers that lose simply try again later."""
+    key = int.from_bytes(hashlib.blake2b(job.encode(), digest_size=8).digest()) >> 1  # a stable 63-bit key
+    return bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -21,6 +20,7 @@ import asyncpg
 
 from registry_contracts import Envelope
 
+from .db import take_turn
 from .telemetry import Counters, current_trace_headers
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class OutboxRelay:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 # Another replica's turn: it publishes these rows (in order); this one is woken again later.
-                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", self._turn_key):
+                if not await take_turn(conn, f"outbox-relay:{self._schema}"):
                     return 0
                 rows = await conn.fetch(
                     "SELECT seq, id, aggregatetype, aggregateid, payload, headers FROM outbox"
@@ -163,11 +163,6 @@ class OutboxRelay:
             raise
         self._counters.add("outbox_published", len(rows))
         return len(rows)
-
-    @property
-    def _turn_key(self) -> int:
-        # A stable 63-bit key per schema (advisory locks share one key space across the database).
-        return int.from_bytes(hashlib.blake2b(f"outbox-relay:{self._schema}".encode(), digest_size=8).digest()) >> 1
 
     async def _prune_now_and_then(self) -> None:
         """Delete rows published longer ago than the retention, at most once a minute."""
