@@ -143,15 +143,20 @@ async def change_case(
         change = operate(case, await store.actions_for_model(conn, case.model_key), now)
         row_version = await store.save_change(conn, change, expected_row_version=expected_row_version)
         await publish_change(conn, change, now=now, cause=cause)
-        for entry in change.timeline:  # an officer's decision, in the audit log with the case's change
-            await audit.record(
-                conn,
-                actor=entry.actor,
-                action=f"decision.{entry.kind}",
-                subject=case_id,
-                detail={"to_status": entry.to_status, "row_version": row_version, "summary": entry.summary},
-            )
+        await audit_change(conn, change, row_version=row_version)
         return CaseUpdate(case=change.case, row_version=row_version, change=change)
+
+
+async def audit_change(conn: asyncpg.Connection, change: CaseChange, *, row_version: int) -> None:
+    """Each decision a stored change records (an officer's, or the system's at a deadline) in the audit log."""
+    for entry in change.timeline:
+        await audit.record(
+            conn,
+            actor=entry.actor,
+            action=f"decision.{entry.kind}",
+            subject=change.case.id,
+            detail={"to_status": entry.to_status, "row_version": row_version, "summary": entry.summary},
+        )
 
 
 async def publish_change(conn: asyncpg.Connection, change: CaseChange, *, now: datetime, cause: Cause) -> None:

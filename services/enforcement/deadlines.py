@@ -16,7 +16,7 @@ import asyncpg
 from services.plumbing.service import ServiceState
 
 from . import store
-from .casework import Cause, publish_change, refresh_standing
+from .casework import Cause, audit_change, publish_change, refresh_standing
 from .domain import handle_response_deadline_passed
 from .settings import EnforcementSettings
 
@@ -32,8 +32,9 @@ async def apply_due_deadlines(pool: asyncpg.Pool, *, now: datetime) -> int:
             change = handle_response_deadline_passed(case, now=now)
             if change is None:
                 continue
-            await store.save_change(conn, change, expected_row_version=row_version)
+            saved_version = await store.save_change(conn, change, expected_row_version=row_version)
             await publish_change(conn, change, now=now, cause=Cause.request())
+            await audit_change(conn, change, row_version=saved_version)
             applied += 1
         for model_key, registry_id in await store.claim_due_actions(conn, now):
             await refresh_standing(conn, model_key, registry_id, now=now, cause=Cause.request())

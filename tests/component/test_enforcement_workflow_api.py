@@ -256,7 +256,8 @@ async def test_the_response_deadline_moves_the_case_when_due_once(service: Any) 
     case = await _open_case(state, client)
     await _post(client, case, "triage", {})
     await _post(client, case, "notice", {"reason": "Explain"})
-    assert await apply_due_deadlines(state.db, now=datetime.now(UTC)) == 0 or True  # others' cases may be due
+    await apply_due_deadlines(state.db, now=datetime.now(UTC))  # not yet due for this case (others' may be)
+    assert (await client.get(f"/v1/cases/{case['case_id']}")).json()["status"] == "notice_issued"
     later = datetime.now(UTC) + timedelta(days=31)
     assert await apply_due_deadlines(state.db, now=later) >= 1
     (moved,) = (await client.get("/v1/cases", params={"registry_id": case["registry_id"]})).json()
@@ -266,6 +267,9 @@ async def test_the_response_deadline_moves_the_case_when_due_once(service: Any) 
     assert [e["kind"] for e in detail["timeline"]].count("response_deadline_passed") == 1
     moves = [(c["to_status"], c["actor"]) for c in await _published(state, case["registry_id"], "CaseStatusChanged")]
     assert moves[-1] == ("ready_for_decision", "system")
+    auditor = {"Authorization": bearer("analyst")["Authorization"]}
+    logged = (await client.get("/v1/audit", params={"subject": case["case_id"]}, headers=auditor)).json()
+    assert [(e["action"], e["actor"]) for e in logged].count(("decision.response_deadline_passed", "system")) == 1
 
 
 @pytest.mark.parametrize(
