@@ -112,7 +112,7 @@ class StandingFastPath:
     spans. Anything else, an unknown id, or a failure (the database down, say) goes on to the framework,
     whose route gives the same answer or a proper problem+json."""
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: ServiceState) -> None:
         self.state = state
 
     async def __call__(self, scope: Scope, send: Send) -> bool:
