@@ -278,6 +278,11 @@ async def test_concurrent_retries_with_one_key_make_one_record(intake: httpx.Asy
     assert {r.status_code for r in responses} == {201}
     assert all(r.json() == responses[0].json() for r in responses)
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 5
+    first = responses[0].json()
+    created = f"/v1/registrations/{first['registry_id']}" if "registrations" in path else None
+    created = created or f"/v1/filings/{first['notice_id']}"
+    assert {r.headers["Location"] for r in responses} == {created}  # replays name the same new record
+    assert (await intake.get(created, headers=registrant(org))).status_code == 200
     table = "models" if "registrations" in path else "filings"
     rows = await intake_rows(
         infra_of(intake), f"SELECT count(*) AS n FROM {table} WHERE organisation_id = $1", org["organisation_id"]

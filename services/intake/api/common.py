@@ -161,8 +161,28 @@ async def accept_filing(
     idempotency_key: str | None,
     work: Work,
     status: int = 201,
+    location: str | None = None,
 ) -> dict[str, Any]:
-    """Run `work` in one transaction; with an Idempotency-Key, a retry (even concurrent) gets the first answer."""
+    """Run `work` in one transaction; with an Idempotency-Key, a retry (even concurrent) gets the first answer.
+    `location` names the new resource from the answer's fields, e.g. "/v1/filings/{filing_id}"."""
+    result = await _accept_once(
+        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work, status=status
+    )
+    if location:
+        response.headers["Location"] = location.format(**result)
+    return result
+
+
+async def _accept_once(
+    request: Request,
+    response: Response,
+    *,
+    body: BaseModel,
+    caller: Principal | None,
+    idempotency_key: str | None,
+    work: Work,
+    status: int,
+) -> dict[str, Any]:
     nul_fields = fields_with_nul(body.model_dump(mode="json"))
     if nul_fields:
         raise invalid([(field, "text cannot contain the NUL character (\\u0000)") for field in nul_fields])
@@ -190,7 +210,10 @@ async def accept_filing(
             conn,
             actor=caller.subject if caller else "anonymous",
             action=f"filing.{_filing_kind(request)}",
-            subject=str(result.get("registry_id") or next(v for k, v in result.items() if k.endswith("_id"))),
+            subject=str(
+                result.get("registry_id")
+                or next((v for k, v in result.items() if k.endswith("_id") and v), request.url.path)
+            ),
             detail={k: v for k, v in result.items() if k.endswith("_id") or k == "late"},
         )
         if idempotency_key:

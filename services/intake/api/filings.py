@@ -138,11 +138,15 @@ async def submit_training_notice(
             "filed_at": now.isoformat(),
         }
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/filings/{notice_id}",
     )
-    response.headers["Location"] = f"/v1/filings/{result['notice_id']}"
-    return result
 
 
 @router.post(
@@ -215,11 +219,15 @@ async def submit_status_change(
             "event_id": str(envelope.id),
         }
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/filings/{filing_id}",
     )
-    response.headers["Location"] = f"/v1/filings/{result['filing_id']}"
-    return result
 
 
 @router.post(
@@ -289,11 +297,15 @@ async def submit_incident(
             "event_id": str(envelope.id),
         }
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/filings/{incident_id}",
     )
-    response.headers["Location"] = f"/v1/filings/{result['incident_id']}"
-    return result
 
 
 @router.post("/attestations", status_code=201, tags=["filings"], summary="Attest a training run you hosted")
@@ -336,11 +348,15 @@ async def submit_attestation(
         await store.publish(conn, envelope)
         return {"attestation_id": attestation_id, "event_id": str(envelope.id), "attested_at": now.isoformat()}
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/filings/{attestation_id}",
     )
-    response.headers["Location"] = f"/v1/filings/{result['attestation_id']}"
-    return result
 
 
 @router.post(

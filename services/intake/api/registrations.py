@@ -167,11 +167,15 @@ async def submit_registration(
     async def work(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
         return await create_registration(state, conn, body, now)
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/registrations/{registry_id}",
     )
-    response.headers["Location"] = f"/v1/registrations/{result['registry_id']}"
-    return result
 
 
 @router.post(
@@ -216,11 +220,15 @@ async def submit_amendment(
             return await _new_model_from(state, conn, model, body, base_flop, now)
         return await _amend(state, conn, model, body, base_flop, now)
 
-    result = await accept_filing(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work
+    return await accept_filing(
+        request,
+        response,
+        body=body,
+        caller=caller,
+        idempotency_key=idempotency_key,
+        work=work,
+        location="/v1/registrations/{registry_id}",
     )
-    response.headers["Location"] = f"/v1/registrations/{result['registry_id']}"
-    return result
 
 
 async def _current_record(conn: asyncpg.Connection, registry_id: str) -> tuple[dict[str, Any], bytes | None]:
