@@ -165,24 +165,6 @@ async def accept_filing(
 ) -> dict[str, Any]:
     """Run `work` in one transaction; with an Idempotency-Key, a retry (even concurrent) gets the first answer.
     `location` names the new resource from the answer's fields, e.g. "/v1/filings/{filing_id}"."""
-    result = await _accept_once(
-        request, response, body=body, caller=caller, idempotency_key=idempotency_key, work=work, status=status
-    )
-    if location:
-        response.headers["Location"] = location.format(**result)
-    return result
-
-
-async def _accept_once(
-    request: Request,
-    response: Response,
-    *,
-    body: BaseModel,
-    caller: Principal | None,
-    idempotency_key: str | None,
-    work: Work,
-    status: int,
-) -> dict[str, Any]:
     nul_fields = fields_with_nul(body.model_dump(mode="json"))
     if nul_fields:
         raise invalid([(field, "text cannot contain the NUL character (\\u0000)") for field in nul_fields])
@@ -203,7 +185,7 @@ async def _accept_once(
                 response.status_code = previous["status_code"]
                 response.headers["Idempotent-Replayed"] = "true"
                 replay: dict[str, Any] = json.loads(previous["response"])
-                return replay
+                return _located(response, replay, location)
         result = await work(conn, datetime.now(UTC))
         response.status_code = status
         await audit.record(
@@ -218,4 +200,11 @@ async def _accept_once(
         )
         if idempotency_key:
             await store.save_idempotent_response(conn, scope, idempotency_key, request_hash, status, result)
-    return result
+    return _located(response, result, location)
+
+
+def _located(response: Response, answer: dict[str, Any], location: str | None) -> dict[str, Any]:
+    """The answer, with a Location header naming the record it created (first answer or replay alike)."""
+    if location:
+        response.headers["Location"] = location.format(**answer)
+    return answer
