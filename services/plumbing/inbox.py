@@ -95,9 +95,19 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retry_base_seconds = retry_base_seconds
         self._counters = counters or Counters()
+        # Messages handed over by Kafka and not yet applied, per topic: the consumer's position is already past
+        # them, so the lag reported from positions alone would miss them.
+        self.in_flight: dict[str, int] = {}
 
     async def process(self, message: IncomingMessage) -> Disposition:
         """Apply one Kafka message; returns what happened. Raises only for infrastructure failures."""
+        self.in_flight[message.topic] = self.in_flight.get(message.topic, 0) + 1
+        try:
+            return await self._process_traced(message)
+        finally:
+            self.in_flight[message.topic] -= 1
+
+    async def _process_traced(self, message: IncomingMessage) -> Disposition:
         with tracer(__name__).start_as_current_span(
             f"consume {message.topic}",
             context=context_from_headers(message.headers),

@@ -246,7 +246,9 @@ def build_service_app(
         return {
             "service": name,
             "counters": state.counters.snapshot(),
-            "consumer_lag": await consumer_lag(getattr(state.subscriber, "consumer", None)),
+            "consumer_lag": await consumer_lag(
+                getattr(state.subscriber, "consumer", None), state.consumer.in_flight if state.consumer else {}
+            ),
             "outbox_backlog": await outbox_backlog(state.db),
             "dead_letters": await state.db.fetchval("SELECT count(*) FROM dead_letters"),
         }
@@ -280,22 +282,32 @@ def build_service_app(
     return app
 
 
-async def consumer_lag(consumer: Any) -> dict[str, int]:
-    """Messages waiting beyond this replica's position, per subscribed topic (its assigned partitions; a
-    partition not fetched from yet is left out), and their total."""
-    lag: dict[str, int] = {}
+async def consumer_lag(consumer: Any, in_flight: Mapping[str, int]) -> dict[str, int]:
+    """Messages this replica has not yet applied, per subscribed topic: those between its position and the
+    partition's end in its assigned partitions (a partition not fetched from yet is left out), plus those being
+    handled now; and their total."""
+    lag: dict[str, int] = {topic: count for topic, count in in_flight.items() if count}
     if consumer is None:
-        return {"total": 0}
-    for partition in sorted(consumer.assignment()):
-        highwater = consumer.highwater(partition)
-        if highwater is None:
+        return lag | {"total": sum(lag.values())}
+    partitions = sorted(consumer.assignment())
+    try:
+        # Asked of the broker: the high watermark a fetch last brought back is stale for a partition whose
+        # records are still buffered, which is exactly when there is lag to see.
+        async with asyncio.timeout(1.0):
+            ends: dict[Any, int | None] = await consumer.end_offsets(partitions)
+    except Exception:  # the broker is away or slow: /metrics still answers, from what the fetcher knows
+        log.debug("end offsets unavailable; using the fetcher's high watermarks", exc_info=True)
+        ends = {partition: consumer.highwater(partition) for partition in partitions}
+    for partition in partitions:
+        end = ends.get(partition)
+        if end is None:
             continue
         try:
             async with asyncio.timeout(0.5):  # a position still being reset must not hold up /metrics
                 position = await consumer.position(partition)
         except (TimeoutError, AssertionError):  # AssertionError: revoked by a rebalance meanwhile
             continue
-        lag[partition.topic] = lag.get(partition.topic, 0) + max(highwater - position, 0)
+        lag[partition.topic] = lag.get(partition.topic, 0) + max(end - position, 0)
     return lag | {"total": sum(lag.values())}
 
 
