@@ -6,17 +6,29 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 
 from registry_contracts import new_envelope
 from registry_contracts.events.evaluations import EvaluationResultSubmitted
+from services.plumbing import audit
 from services.plumbing.auth import Principal, Role, require
 from services.plumbing.http import ProblemError
 from services.plumbing.service import ServiceState
 
 from . import store
-from .domain import Lab, RejectionReason, RequestStatus, lab_request_message
+from .domain import (
+    CatalogueError,
+    EvaluationCatalogue,
+    Lab,
+    PlanTrigger,
+    RejectionReason,
+    RequestStatus,
+    TriggerKind,
+    lab_request_message,
+)
+from .handlers import CATALOGUE_KEY, known_model, plan_and_store
+from .jobs import wake_planning
 from .lab_access import LabProvisioningError, ensure_lab_principal, ensure_lab_topics, lab_access
 from .lab_results import apply_lab_result
 from .settings import EvaluationsSettings
@@ -68,7 +80,7 @@ async def _lab_or_404(request: Request, lab_id: str) -> Lab:
     return lab
 
 
-async def onboard_lab(state: ServiceState, lab: Lab) -> dict[str, Any]:
+async def onboard_lab(state: ServiceState, lab: Lab, *, actor: str) -> dict[str, Any]:
     """Provision the lab's Kafka topics (and SASL user and ACLs) before the lab can be assigned anything."""
     settings: EvaluationsSettings = state.settings  # type: ignore[assignment]
     provisioned = await store.lab_provisioning(state.db, lab.lab_id)
@@ -82,6 +94,8 @@ async def onboard_lab(state: ServiceState, lab: Lab) -> dict[str, Any]:
     async with state.db.acquire() as conn, conn.transaction():
         await store.upsert_lab(conn, lab)
         await store.mark_lab_provisioned(conn, lab.lab_id, principal=access.principal)
+        await audit.record(conn, actor=actor, action="lab.accredited", subject=lab.lab_id, detail=lab.model_dump())
+    wake_planning(state)  # a domain waiting for a lab may fit this one
     return {**lab.model_dump(mode="json"), "kafka": access.as_json()}
 
 
@@ -93,7 +107,7 @@ async def put_lab(
         raise ProblemError(
             422, "Invalid request", f"lab_id in the body ({lab.lab_id}) differs from the path ({lab_id})"
         )
-    return await onboard_lab(_state(request), lab)
+    return await onboard_lab(_state(request), lab, actor=caller.subject)
 
 
 @router.post("/labs/{lab_id}/suspension", tags=["labs"], summary="Suspend a lab (no new requests)")
@@ -101,7 +115,7 @@ async def suspend_lab(
     lab_id: str, body: SuspensionBody, request: Request, caller: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     lab = (await _lab_or_404(request, lab_id)).suspend(body.reason)
-    await store.upsert_lab(_state(request).db, lab)
+    await _save_lab_change(request, lab, actor=caller.subject, action="lab.suspended", reason=body.reason)
     return lab.model_dump(mode="json")
 
 
@@ -110,8 +124,15 @@ async def reinstate_lab(
     lab_id: str, request: Request, caller: Annotated[Principal, Depends(require(Role.ADMIN))]
 ) -> dict[str, Any]:
     lab = (await _lab_or_404(request, lab_id)).reinstate()
-    await store.upsert_lab(_state(request).db, lab)
+    await _save_lab_change(request, lab, actor=caller.subject, action="lab.reinstated")
+    wake_planning(_state(request))
     return lab.model_dump(mode="json")
+
+
+async def _save_lab_change(request: Request, lab: Lab, *, actor: str, action: str, reason: str | None = None) -> None:
+    async with _state(request).db.acquire() as conn, conn.transaction():
+        await store.upsert_lab(conn, lab)
+        await audit.record(conn, actor=actor, action=action, subject=lab.lab_id, detail={"reason": reason})
 
 
 @router.post("/labs/{lab_id}/kafka-credentials", tags=["labs"], summary="Issue the lab a new Kafka password")
@@ -126,6 +147,7 @@ async def rotate_lab_password(
         password = await ensure_lab_principal(settings, lab_id, new_password=True)
     except LabProvisioningError as error:
         raise ProblemError(503, "Kafka unavailable", str(error)) from error
+    await audit.record(_state(request).db, actor=caller.subject, action="lab.credentials_rotated", subject=lab_id)
     return lab_access(settings, lab_id, password=password).as_json()
 
 
@@ -177,6 +199,7 @@ async def post_lab_result(
     async with _state(request).db.acquire() as conn, conn.transaction():
         outcome = await apply_lab_result(conn, lab_id=lab_id, envelope=envelope, via="http", now=now)
     if outcome["accepted"]:
+        wake_planning(_state(request))  # the lab has a free slot again
         return outcome
     rejection = outcome.get("rejection")
     if rejection in (RejectionReason.UNKNOWN_REQUEST.value, RejectionReason.WRONG_LAB.value):
@@ -203,4 +226,78 @@ async def get_plans(
     if not plans:
         raise ProblemError(404, "Not found", f"no evaluation plan for {registry_id} yet")
     requests = [r.model_dump(mode="json") for r in await store.requests_for_model(db, registry_id)]
-    return {"registry_id": registry_id, "plans": plans, "requests": requests}
+    waiting = await store.waiting_for_model(db, registry_id)
+    return {"registry_id": registry_id, "plans": plans, "requests": requests, "waiting_for_a_lab": waiting}
+
+
+class RegulatorRequestBody(BaseModel):
+    """The regulator asks for evaluations of a model's current version, outside the usual triggers."""
+
+    model_config = ConfigDict(extra="forbid")
+    reference: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"\S",
+        description="The regulator's order number. One plan per reference and version: a retry returns it.",
+    )
+    extra_domains: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Domains to evaluate beyond those the model's tier requires (catalogue domain ids).",
+    )
+    reason: str = Field(min_length=1, max_length=2000, description="Why, for the record and the audit log.")
+
+
+@router.post(
+    "/plans/{registry_id}/regulator-requests",
+    tags=["plans"],
+    summary="The regulator requests evaluations of a model (officers)",
+    status_code=201,
+)
+async def post_regulator_request(
+    registry_id: str,
+    body: RegulatorRequestBody,
+    request: Request,
+    response: Response,
+    caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ADMIN))],
+) -> dict[str, Any]:
+    """Plans the tier's required domains plus `extra_domains` for the model's latest verified version, as a
+    `regulator_request` trigger: requests go to labs as for any plan, and an EvaluationsPlanned is published.
+    201 with the plan; 200 with the first plan when this reference was already planned for that version.
+    """
+    state = _state(request)
+    catalogue: EvaluationCatalogue = state.extras[CATALOGUE_KEY]
+    try:
+        extra = catalogue.ordered(body.extra_domains, field="extra_domains")
+    except CatalogueError as error:
+        raise ProblemError(422, "Invalid request", str(error)) from error
+    trigger = PlanTrigger(kind=TriggerKind.REGULATOR_REQUEST, reference=body.reference, extra_domains=extra)
+    response.headers["Location"] = f"/v1/plans/{registry_id}"
+    async with state.db.acquire() as conn, conn.transaction():
+        await store.list_labs(conn, for_update=True)  # serialises this with every other plan, retries included
+        known = await store.get_model(conn, registry_id)
+        if known is None:
+            raise ProblemError(
+                404, "Not found", f"{registry_id} has no verified version yet; evaluations are planned once it has"
+            )
+        earlier = await store.plan_by_trigger(conn, registry_id=registry_id, version=known["version"], trigger=trigger)
+        if earlier is not None:
+            response.status_code = 200
+            return {**earlier["plan"], "requested_by": earlier["requested_by"]}
+        plan = await plan_and_store(
+            conn,
+            model=known_model(known),
+            trigger=trigger,
+            profile=state.profile,
+            catalogue=catalogue,
+            cause=None,
+            requested_by=caller.subject,
+        )
+        await audit.record(
+            conn,
+            actor=caller.subject,
+            action="evaluations.regulator_request",
+            subject=registry_id,
+            detail={"reference": body.reference, "extra_domains": list(extra), "reason": body.reason},
+        )
+    return {**plan.model_dump(mode="json"), "requested_by": caller.subject}

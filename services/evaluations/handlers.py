@@ -8,7 +8,7 @@ intake.filings.v1: the model's latest verified version is planned again with the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from registry_contracts import (
     new_envelope,
 )
 from registry_contracts.events.intake import IncidentReported
+from services.plumbing import audit
 from services.plumbing.inbox import Subscription
 from services.plumbing.rule_profile import RuleProfile
 from services.plumbing.service import ServiceState
@@ -55,6 +56,65 @@ def plan_event(plan: EvaluationPlan) -> EvaluationsPlanned:
         unassigned=[UnassignedDomain(domain=u.domain, reason=u.reason) for u in plan.unassignable],
         planned_at=plan.planned_at,
         rule_profile_id=plan.rule_profile_id,
+        trigger=plan.trigger.kind.value,
+        trigger_reference=plan.trigger.reference or None,
+    )
+
+
+async def make_plan(
+    conn: asyncpg.Connection,
+    *,
+    model: ModelUnderEvaluation,
+    trigger: PlanTrigger,
+    profile: RuleProfile,
+    catalogue: EvaluationCatalogue,
+    waiting_only: Collection[str] | None = None,
+) -> EvaluationPlan:
+    """Plan against the labs as they are now; every lab row is locked until the caller's transaction ends,
+    so two plans cannot both take a lab's last free slot."""
+    return plan_evaluations(
+        model=model,
+        trigger=trigger,
+        labs=await store.list_labs(conn, for_update=True),
+        open_load=await store.open_load(conn),
+        existing_requests=await store.requests_for_model(conn, model.registry_id),
+        profile=profile,
+        catalogue=catalogue,
+        now=datetime.now(UTC),
+        waiting_only=waiting_only,
+    )
+
+
+async def store_plan(
+    conn: asyncpg.Connection, plan: EvaluationPlan, *, cause: Envelope[Any] | None, requested_by: str | None = None
+) -> None:
+    """Store the plan with its EvaluationsPlanned event, one EvaluationRequested per new request, and an audit
+    entry naming who decided (the regulator's officer, or the system acting on an event or a schedule)."""
+
+    def caused(event: Any) -> Envelope[Any]:
+        if cause is None:
+            return new_envelope(event, subject=plan.registry_id)
+        return new_envelope(
+            event, subject=plan.registry_id, correlation_id=cause.correlationid, causation_id=str(cause.id)
+        )
+
+    lab_requests = [(r.lab_id, caused(lab_request_message(r))) for r in plan.requests]
+    planned = caused(plan_event(plan))
+    await store.save_plan(conn, plan, planned, lab_requests, requested_by=requested_by)
+    await audit.record(
+        conn,
+        actor=requested_by or "system",
+        action="decision.evaluations_planned",
+        subject=plan.registry_id,
+        detail={
+            "version": plan.model_version,
+            "trigger": plan.trigger.kind.value,
+            "reference": plan.trigger.reference,
+            "requests": [{"domain": r.domain, "lab_id": r.lab_id, "request_id": r.request_id} for r in plan.requests],
+            "unassigned": [u.domain for u in plan.unassignable],
+            "superseded": [s.request_id for s in plan.supersede],
+            "event_id": planned.id,
+        },
     )
 
 
@@ -65,28 +125,25 @@ async def plan_and_store(
     trigger: PlanTrigger,
     profile: RuleProfile,
     catalogue: EvaluationCatalogue,
-    cause: Envelope[Any],
+    cause: Envelope[Any] | None,
+    requested_by: str | None = None,
 ) -> EvaluationPlan:
-    """Plan, then store the plan with its EvaluationsPlanned event and one EvaluationRequested per new request."""
-    plan = plan_evaluations(
-        model=model,
-        trigger=trigger,
-        labs=await store.list_labs(conn, for_update=True),
-        open_load=await store.open_load(conn),
-        existing_requests=await store.requests_for_model(conn, model.registry_id),
-        profile=profile,
-        catalogue=catalogue,
-        now=datetime.now(UTC),
-    )
-
-    def caused(event: Any) -> Envelope[Any]:
-        return new_envelope(
-            event, subject=model.registry_id, correlation_id=cause.correlationid, causation_id=str(cause.id)
-        )
-
-    lab_requests = [(r.lab_id, caused(lab_request_message(r))) for r in plan.requests]
-    await store.save_plan(conn, plan, caused(plan_event(plan)), lab_requests)
+    """Plan, then store it (store_plan)."""
+    plan = await make_plan(conn, model=model, trigger=trigger, profile=profile, catalogue=catalogue)
+    await store_plan(conn, plan, cause=cause, requested_by=requested_by)
     return plan
+
+
+def known_model(row: Mapping[str, Any]) -> ModelUnderEvaluation:
+    """The model as evaluations last saw it verified (its `models` row)."""
+    return ModelUnderEvaluation(
+        registry_id=row["registry_id"],
+        version=row["version"],
+        developer=row["developer"],
+        model_name=row["model_name"],
+        tier=Tier(row["tier"]),
+        planned_deployment_date=row["planned_deployment_date"],
+    )
 
 
 def make_verified_handler(profile: RuleProfile, catalogue: EvaluationCatalogue) -> Any:
@@ -133,14 +190,7 @@ def make_incident_handler(profile: RuleProfile, catalogue: EvaluationCatalogue) 
                 conn, registry_id=incident.registry_id, incident_id=incident.incident_id, event_id=envelope.id
             )
             return
-        model = ModelUnderEvaluation(
-            registry_id=incident.registry_id,
-            version=known["version"],
-            developer=known["developer"],
-            model_name=known["model_name"],
-            tier=Tier(known["tier"]),
-            planned_deployment_date=known["planned_deployment_date"],
-        )
+        model = known_model(known)
         trigger = PlanTrigger(kind=TriggerKind.INCIDENT, reference=incident.incident_id)
         await plan_and_store(conn, model=model, trigger=trigger, profile=profile, catalogue=catalogue, cause=envelope)
 

@@ -20,6 +20,7 @@ from registry_contracts.events.evaluations import (
     EvaluationResultSubmitted,
     EvaluationVerdict,
 )
+from services.plumbing import audit
 
 from . import store
 from .domain import (
@@ -115,6 +116,19 @@ async def apply_lab_result(
             await store.enqueue_outcome(conn, _caused(completed, request.registry_id, envelope))
     outcome["submission_id"] = str(envelope.id)
     outcome["request_id"] = result.request_id
+    await audit.record(
+        conn,
+        actor=f"lab:{lab_id}",
+        action="decision.result_accepted" if outcome["accepted"] else "decision.result_rejected",
+        subject=request.registry_id if request is not None else result.registry_id,
+        detail={
+            "request_id": result.request_id,
+            "submission_id": outcome["submission_id"],
+            "via": via,
+            "access_refused": result.access_refused,
+            "rejection": outcome.get("rejection"),
+        },
+    )
     await store.record_submission(
         conn,
         submission_id=envelope.id,

@@ -14,6 +14,12 @@ class EvaluationsSettings(ServiceSettings):
     default_http_port: ClassVar[int] = 8103
 
     deadline_poll_seconds: float = Field(default=30.0, gt=0, description="How often overdue requests are sought.")
+    planning_poll_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often due periodic re-evaluations are planned and domains waiting for a lab retried"
+        " (also at once after a lab is accredited or reinstated, or a result frees one).",
+    )
     lab_results_group: str = Field(default="evaluations-lab-results", description="Group reading lab result topics.")
     lab_topics_refresh_ms: int = Field(
         default=5000, ge=100, description="How soon a newly onboarded lab's result topic is subscribed."

@@ -13,7 +13,7 @@ from registry_contracts.events.evaluations import lab_request_topic
 from registry_contracts.topics import EVALUATIONS_OUTCOMES, EVALUATIONS_PLANS
 from services.plumbing.outbox import enqueue
 
-from .domain import EvaluationPlan, EvaluationRequest, Lab, RequestStatus
+from .domain import EvaluationPlan, EvaluationRequest, Lab, PlanTrigger, RequestStatus, restarts_periodic_clock
 
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -72,8 +72,11 @@ async def save_plan(
     plan: EvaluationPlan,
     envelope: Envelope[EvaluationsPlanned],
     lab_requests: list[tuple[str, Envelope[Any]]],
+    *,
+    requested_by: str | None = None,
 ) -> None:
-    """Store a plan, its requests and supersessions; enqueue the plan and each lab's request on its topic."""
+    """Store a plan, its requests and supersessions, the domains it left waiting for a lab, and when the
+    model's periodic clock restarts; enqueue the plan and each lab's request on its topic."""
     for request in plan.requests:
         await conn.execute(
             "INSERT INTO evaluation_requests (request_id, registry_id, version, domain, lab_id, status, deadline,"
@@ -95,18 +98,144 @@ async def save_plan(
             RequestStatus.SUPERSEDED.value,
         )
     await conn.execute(
-        "INSERT INTO plans (event_id, registry_id, version, tier, plan, planned_at)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+        "INSERT INTO plans (event_id, registry_id, version, tier, plan, planned_at, requested_by, trigger_kind,"
+        " trigger_reference) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)",
         envelope.id,
         plan.registry_id,
         plan.model_version,
         plan.tier.value,
         plan.model_dump_json(),
         plan.planned_at,
+        requested_by,
+        plan.trigger.kind.value,
+        plan.trigger.reference,
     )
+    await _keep_waiting_domains(conn, plan)
+    if restarts_periodic_clock(plan):
+        await conn.execute(
+            "UPDATE models SET last_full_plan_at = $3 WHERE registry_id = $1 AND version = $2",
+            plan.registry_id,
+            plan.model_version,
+            plan.planned_at,
+        )
     await enqueue(conn, topic=EVALUATIONS_PLANS.name, envelope=envelope)
     for lab_id, lab_request in lab_requests:
         await enqueue(conn, topic=lab_request_topic(lab_id).name, envelope=lab_request)
+
+
+async def _keep_waiting_domains(conn: asyncpg.Connection, plan: EvaluationPlan) -> None:
+    # A newer version's plan ends the wait of every older version's domains; what this plan assigned stops waiting.
+    await conn.execute(
+        "DELETE FROM waiting_domains WHERE registry_id = $1 AND (version < $2 OR request_id = ANY($3))",
+        plan.registry_id,
+        plan.model_version,
+        [r.request_id for r in plan.requests],
+    )
+    for waiting in plan.unassignable:
+        await conn.execute(
+            "INSERT INTO waiting_domains (request_id, registry_id, version, domain, trigger, reason, since, checked_at)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7)"
+            " ON CONFLICT (request_id) DO UPDATE SET reason = excluded.reason, checked_at = excluded.checked_at",
+            waiting.request_id,
+            plan.registry_id,
+            plan.model_version,
+            waiting.domain,
+            plan.trigger.model_dump_json(),
+            waiting.reason,
+            plan.planned_at,
+        )
+
+
+async def plan_by_trigger(conn: Db, *, registry_id: str, version: int, trigger: PlanTrigger) -> dict[str, Any] | None:
+    """The first plan a trigger occurrence made for a model version (None: not planned yet)."""
+    row = await conn.fetchrow(
+        "SELECT plan, requested_by FROM plans WHERE registry_id = $1 AND version = $2 AND trigger_kind = $3"
+        " AND trigger_reference = $4 ORDER BY planned_at LIMIT 1",
+        registry_id,
+        version,
+        trigger.kind.value,
+        trigger.reference,
+    )
+    return {"plan": json.loads(row["plan"]), "requested_by": row["requested_by"]} if row is not None else None
+
+
+async def claim_periodic_due(conn: asyncpg.Connection, *, due_if_planned_before: datetime) -> dict[str, Any] | None:
+    """One model whose last full plan is older than the cut-off, locked for this transaction (None: none)."""
+    row = await conn.fetchrow(
+        "SELECT * FROM models WHERE last_full_plan_at <= $1 ORDER BY last_full_plan_at, registry_id LIMIT 1"
+        " FOR UPDATE SKIP LOCKED",
+        due_if_planned_before,
+    )
+    return dict(row) if row is not None else None
+
+
+async def set_last_full_plan(conn: asyncpg.Connection, registry_id: str, at: datetime | None) -> None:
+    await conn.execute("UPDATE models SET last_full_plan_at = $2 WHERE registry_id = $1", registry_id, at)
+
+
+async def waiting_groups(conn: Db, *, checked_before: datetime, limit: int) -> list[dict[str, Any]]:
+    """Domains waiting for a lab, grouped by the plan trigger that required them, least recently tried first."""
+    rows = await conn.fetch(
+        "SELECT registry_id, version, trigger, array_agg(domain ORDER BY domain) AS domains,"
+        " min(checked_at) AS checked_at FROM waiting_domains WHERE checked_at < $1"
+        " GROUP BY registry_id, version, trigger ORDER BY min(checked_at), registry_id LIMIT $2",
+        checked_before,
+        limit,
+    )
+    return [
+        {**dict(r), "trigger": PlanTrigger.model_validate_json(r["trigger"]), "domains": list(r["domains"])}
+        for r in rows
+    ]
+
+
+async def waiting_for_model(conn: Db, registry_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT request_id, version, domain, trigger, reason, since, checked_at FROM waiting_domains"
+        " WHERE registry_id = $1 ORDER BY since, domain",
+        registry_id,
+    )
+    return [{**dict(r), "trigger": json.loads(r["trigger"])} for r in rows]
+
+
+async def settle_waiting(
+    conn: asyncpg.Connection,
+    *,
+    registry_id: str,
+    version: int,
+    trigger: PlanTrigger,
+    still_waiting: dict[str, str],
+    ended: list[str],
+    at: datetime,
+) -> None:
+    """After a retry: domains still without a lab keep waiting with today's reason; `ended` ones (another
+    request now covers them) stop waiting."""
+    for domain, reason in still_waiting.items():
+        await conn.execute(
+            "UPDATE waiting_domains SET reason = $5, checked_at = $6"
+            " WHERE registry_id = $1 AND version = $2 AND trigger = $3::jsonb AND domain = $4",
+            registry_id,
+            version,
+            trigger.model_dump_json(),
+            domain,
+            reason,
+            at,
+        )
+    await conn.execute(
+        "DELETE FROM waiting_domains WHERE registry_id = $1 AND version = $2 AND trigger = $3::jsonb"
+        " AND domain = ANY($4)",
+        registry_id,
+        version,
+        trigger.model_dump_json(),
+        ended,
+    )
+
+
+async def drop_waiting(conn: asyncpg.Connection, *, registry_id: str, version: int) -> int:
+    """A model version no longer current: its waiting domains are moot (the newer plan decides)."""
+    result = await conn.execute(
+        "DELETE FROM waiting_domains WHERE registry_id = $1 AND version = $2", registry_id, version
+    )
+    return int(result.split()[-1])
 
 
 async def plans_for_model(pool: asyncpg.Pool, registry_id: str) -> list[dict[str, Any]]:

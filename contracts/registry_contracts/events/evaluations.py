@@ -49,6 +49,13 @@ class EvaluationsPlanned(EventData):
     unassigned: list[UnassignedDomain] = Field(default_factory=list)
     planned_at: datetime
     rule_profile_id: str
+    trigger: str | None = Field(
+        default=None,
+        description="Why it was planned: registration, substantial_amendment, incident, periodic or regulator_request.",
+    )
+    trigger_reference: str | None = Field(
+        default=None, description="Which occurrence: the incident id, the periodic cycle, the regulator's reference."
+    )
 
 
 class EvaluationVerdict(StrEnum):

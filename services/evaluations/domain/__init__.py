@@ -28,7 +28,6 @@ from .requests import (
     RequestStatus,
     TriggerKind,
     evaluation_request_id,
-    is_periodic_evaluation_due,
 )
 from .results import (
     OverdueRequest,
@@ -41,9 +40,17 @@ from .results import (
     find_overdue,
     overall_outcome,
 )
+from .schedule import (
+    FULL_PLAN_TRIGGERS,
+    is_periodic_evaluation_due,
+    periodic_due_at,
+    periodic_trigger,
+    restarts_periodic_clock,
+)
 
 __all__ = [
     "DEFAULT_CATALOGUE_PATH",
+    "FULL_PLAN_TRIGGERS",
     "LAB_VISIBLE_FIELDS",
     "AlreadyRequested",
     "CatalogueError",
@@ -87,6 +94,9 @@ __all__ = [
     "organisation_key",
     "overall_outcome",
     "parse_catalogue",
+    "periodic_due_at",
+    "periodic_trigger",
     "plan_evaluations",
+    "restarts_periodic_clock",
     "unassignable_reason",
 ]

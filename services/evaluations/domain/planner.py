@@ -7,7 +7,7 @@ profile, the catalogue and `now`. Replaying the same trigger yields the same req
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import Field
@@ -95,6 +95,7 @@ def plan_evaluations(
     profile: RuleProfile,
     catalogue: EvaluationCatalogue,
     now: datetime,
+    waiting_only: Collection[str] | None = None,
 ) -> EvaluationPlan:
     """Plan a model version's evaluations.
 
@@ -103,6 +104,9 @@ def plan_evaluations(
     or already requested by this same trigger, is not requested twice. Each remaining domain goes to
     the least-loaded eligible lab (covers the domain, accredited today, free capacity counting this
     plan's assignments, not affiliated with the developer), ties broken by lab id.
+
+    `waiting_only`: assign only these domains, which an earlier plan for the same trigger could not (a lab
+    may have room now); the trigger's other required domains were settled then and are left alone.
     """
     now = as_utc(now, field="now")
     _check_inputs(model=model, labs=labs, open_load=open_load, existing=existing_requests, catalogue=catalogue)
@@ -165,7 +169,7 @@ def plan_evaluations(
     new_requests: list[EvaluationRequest] = []
     unassignable: list[UnassignableDomain] = []
     for domain in required:
-        if domain in covered:
+        if domain in covered or (waiting_only is not None and domain not in waiting_only):
             continue
         request_id = evaluation_request_id(
             registry_id=model.registry_id, model_version=model.version, domain=domain, trigger=trigger

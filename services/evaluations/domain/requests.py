@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from pydantic import Field, field_validator, model_validator
 
 from registry_contracts import Tier
-from services.plumbing.rule_profile import RuleProfile
 
 from .catalogue import Suite
-from .errors import DescribedEnum, Frozen, as_utc
+from .errors import DescribedEnum, Frozen
 
 # Fixed forever: changing it would change every request id and break replay deduplication.
 REQUEST_ID_NAMESPACE = uuid.UUID("5b0e7c7e-1f7a-5d2e-9a53-6f1c2d0e8a41")
@@ -145,12 +144,3 @@ def evaluation_request_id(*, registry_id: str, model_version: int, domain: str, 
     """
     key = "\x1f".join((registry_id, str(model_version), domain, trigger.kind.value, trigger.reference))
     return str(uuid.uuid5(REQUEST_ID_NAMESPACE, key))
-
-
-def is_periodic_evaluation_due(*, last_evaluated_at: datetime | None, now: datetime, profile: RuleProfile) -> bool:
-    """Whether the periodic re-evaluation is due: never evaluated, or evaluation_periodic_days elapsed."""
-    current = as_utc(now, field="now")
-    if last_evaluated_at is None:
-        return True
-    elapsed = current - as_utc(last_evaluated_at, field="last_evaluated_at")
-    return elapsed >= timedelta(days=profile.deadlines.evaluation_periodic_days)

@@ -60,6 +60,7 @@ def plan(
     existing: tuple[EvaluationRequest, ...] = (),
     now: datetime = NOW,
     profile: RuleProfile = PROFILE,
+    waiting_only: tuple[str, ...] | None = None,
 ) -> EvaluationPlan:
     return plan_evaluations(
         model=model_ or model(),
@@ -70,4 +71,5 @@ def plan(
         profile=profile,
         catalogue=CATALOGUE,
         now=now,
+        waiting_only=waiting_only,
     )

@@ -14,6 +14,9 @@ from services.evaluations.domain import (
     TriggerKind,
     evaluation_request_id,
     is_periodic_evaluation_due,
+    periodic_due_at,
+    periodic_trigger,
+    restarts_periodic_clock,
 )
 from services.evaluations.domain.errors import EvaluationsDomainError
 
@@ -339,3 +342,52 @@ def test_periodic_due_after_the_profile_interval() -> None:
         last_evaluated_at=NOW - timedelta(days=days) + timedelta(seconds=1), now=NOW, profile=PROFILE
     )
     assert is_periodic_evaluation_due(last_evaluated_at=NOW - timedelta(days=days), now=NOW, profile=PROFILE)
+
+
+def test_the_periodic_trigger_names_its_cycle_by_the_day_it_came_due() -> None:
+    last = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)
+    trigger = periodic_trigger(last_full_plan_at=last, profile=PROFILE)
+    assert trigger.kind is TriggerKind.PERIODIC
+    due = last + timedelta(days=PROFILE.deadlines.evaluation_periodic_days)
+    assert trigger.reference == f"cycle due {due:%Y-%m-%d}"
+    assert periodic_due_at(last_full_plan_at=last, profile=PROFILE) == due
+    assert periodic_trigger(last_full_plan_at=last, profile=PROFILE) == trigger  # the same cycle: the same ids
+
+
+@pytest.mark.parametrize(
+    ("trigger", "restarts"),
+    [
+        (PlanTrigger(kind=TriggerKind.REGISTRATION), True),
+        (PlanTrigger(kind=TriggerKind.SUBSTANTIAL_AMENDMENT), True),
+        (PlanTrigger(kind=TriggerKind.PERIODIC, reference="cycle due 2026-06-01"), True),
+        (PlanTrigger(kind=TriggerKind.INCIDENT, reference="INC-1"), False),  # only some domains, for one cause
+        (PlanTrigger(kind=TriggerKind.REGULATOR_REQUEST, reference="ORDER-1"), False),
+    ],
+)
+def test_full_plans_restart_the_periodic_clock(trigger: PlanTrigger, restarts: bool) -> None:
+    assert restarts_periodic_clock(plan(trigger=trigger)) is restarts
+
+
+def test_a_plan_requiring_nothing_does_not_start_the_periodic_clock() -> None:
+    assert not restarts_periodic_clock(plan(model_=model(tier=Tier.BELOW)))
+
+
+# --- domains waiting for a lab ---------------------------------------------------------------------
+
+
+def test_a_waiting_domain_is_assigned_with_the_id_its_first_plan_announced() -> None:
+    only_a = (lab("lab-a", domains=[d for d in ALL_DOMAINS if d != "persuasion"]),)
+    first = plan(labs=only_a)
+    [waiting] = first.unassignable
+    assert waiting.domain == "persuasion"
+    # Later a lab covers it; the other domains were settled by the first plan and are left alone, even though
+    # their requests are not passed in here.
+    retry = plan(labs=(*only_a, lab("lab-p", domains=["persuasion"])), waiting_only=("persuasion",))
+    assert [(r.domain, r.lab_id, r.request_id) for r in retry.requests] == [("persuasion", "lab-p", waiting.request_id)]
+    assert retry.unassignable == () and retry.required_domains == ALL_DOMAINS
+
+
+def test_a_waiting_domain_still_without_a_lab_stays_unassignable() -> None:
+    retry = plan(labs=(lab("lab-a", domains=["chem_bio"]),), waiting_only=("persuasion", "cyber_offence"))
+    assert retry.requests == ()
+    assert [u.domain for u in retry.unassignable] == ["cyber_offence", "persuasion"]
