@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -14,7 +16,7 @@ from services.plumbing.auth import Principal, Role, require
 from services.plumbing.http import ProblemError
 
 from . import queries
-from .casework import Cause, change_case
+from .casework import Cause, UnknownModel, change_case, record_false_statement
 from .domain import RULES
 from .operations import (
     DOMAIN_ERRORS,
@@ -24,6 +26,7 @@ from .operations import (
     CaseWrite,
     CloseBody,
     DecisionBody,
+    FalseStatementBody,
     NoteBody,
     NoticeBody,
     PenaltyInputs,
@@ -40,6 +43,7 @@ from .operations import (
 router = APIRouter(prefix="/v1")
 Reader = Annotated[Principal, Depends(require(Role.OFFICER, Role.ANALYST, Role.ADMIN))]
 Officer = Annotated[Principal, Depends(require(Role.OFFICER))]
+FindingAuthor = Annotated[Principal, Depends(require(Role.OFFICER, Role.ADMIN))]
 IfMatch = Annotated[str | None, Header(description='The case\'s row_version as read, e.g. "3".')]
 
 
@@ -204,6 +208,57 @@ async def post_transition(
 @router.post("/cases/{case_id}/actions", tags=["actions"], summary="Take an action: warning ... reinstatement")
 async def post_action(case_id: str, body: ActionBody, request: Request, caller: Officer, if_match: IfMatch = None):
     return await apply(case_id, body, request, caller, if_match)
+
+
+@router.post(
+    "/findings/false-statements",
+    tags=["findings"],
+    summary="Record that a filing held a false statement: opens or adds to the model's false_statement case",
+    status_code=201,
+    responses={
+        200: {
+            "description": "The model's open false_statement case was updated (or this finding was already recorded)"
+        },
+        201: {"description": "A false_statement case was opened; Location names it"},
+    },
+)
+async def post_false_statement(
+    body: FalseStatementBody, request: Request, response: Response, caller: FindingAuthor
+) -> dict[str, Any]:
+    """The finding is judged by the false_statement rule like any other trigger. The same finding sent again by
+    the same caller (same registry_id, version, statement_field and finding) is recorded once: a retry gets the
+    first answer, with `Idempotent-Replayed: true`, and changes nothing."""
+    state = request.app.state.service
+    finding = body.as_finding(found_by=caller.subject, found_at=datetime.now(UTC))
+    try:
+        recorded = await record_false_statement(state.db, finding, profile=state.profile, cause=Cause.request())
+    except UnknownModel as unknown:
+        reason = (
+            f"enforcement has no record of {unknown}: no filing, verification or evaluation of it has reached "
+            "enforcement; check the registry id"
+        )
+        raise ProblemError(
+            422,
+            "Invalid request",
+            f"1 field(s) are invalid: registry_id: {reason}",
+            errors=[{"field": "registry_id", "reason": reason}],
+        ) from unknown
+    detail = await queries.case_detail(state.db, recorded.case_id)
+    assert detail is not None, recorded.case_id
+    detail["allowed_next_statuses"] = next_statuses(detail["status"])
+    opened = recorded.decision == "case_opened"
+    response.status_code = 201 if opened else 200
+    if opened:
+        response.headers["Location"] = f"/v1/cases/{quote(recorded.case_id)}"
+    if recorded.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["ETag"] = f'"{detail["row_version"]}"'
+    return {
+        "finding_id": recorded.finding_id,
+        "decision": recorded.decision,
+        "replayed": recorded.replayed,
+        "case": detail,
+    }
 
 
 @router.get("/penalties/regimes", tags=["penalties"], summary="Penalty regimes of the rule profile")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +32,24 @@ from registry_contracts.events.enforcement import (
 from registry_contracts.topics import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
 from services.plumbing import audit
 from services.plumbing.outbox import enqueue
+from services.plumbing.rule_profile import RuleProfile
 
 from . import store
-from .domain import ActionTaken, Case, CaseChange, RuleBreach, Standing, apply_breach, case_key, compute_standing
+from .domain import (
+    SYSTEM_ACTOR,
+    ActionTaken,
+    Case,
+    CaseChange,
+    FalseStatementFound,
+    RuleBreach,
+    RuleId,
+    Standing,
+    Trigger,
+    apply_breach,
+    case_key,
+    compute_standing,
+    evaluate_trigger,
+)
 from .domain.models import TimelineEntry
 
 
@@ -60,6 +75,46 @@ class CaseUpdate:
     change: CaseChange
 
 
+@dataclass(frozen=True)
+class Judgement:
+    """What some facts amount to: a trigger for the rules (or why there is none), and the evidence to keep."""
+
+    registry_id: str | None
+    trigger: Trigger | None
+    version: int | None = None
+    no_trigger_reason: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    case_model_key: str | None = None  # overrides the breach's model key (a reserved registry id)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the facts came from: a consumed event, or an officer's finding (its content-derived id).
+
+    `id` keys the one `decisions` row and the case's evidence (a redelivery or retry finds it there);
+    `subject` stands in for a judgement without a registry id; `actor` is who established a breach.
+    """
+
+    id: uuid.UUID
+    type: str  # the event type (ComputeVerified, ...) or FalseStatementFound
+    subject: str
+    correlation_id: str
+    evidence: dict[str, Any]
+    actor: str = SYSTEM_ACTOR
+
+    @property
+    def cause(self) -> Cause:
+        return Cause(correlation_id=self.correlation_id, causation_id=str(self.id))
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What `decide` recorded: case_opened, case_updated or no_action, and the case change if any."""
+
+    decision: str
+    change: CaseChange | None = None
+
+
 class CaseNotFound(LookupError):
     """No case has this id."""
 
@@ -80,6 +135,109 @@ async def publish(conn: asyncpg.Connection, topic: str, event: EventData, *, sub
     await enqueue(conn, topic=topic, envelope=envelope)
 
 
+async def decide(conn: asyncpg.Connection, source: Source, judgement: Judgement, profile: RuleProfile) -> Decided:
+    """Judge the trigger, record the decision, and open or update the case when it is a breach.
+
+    Every source leaves one row in `decisions` (its id is the key), whoever brought it: a handler for a
+    consumed event or the API for an officer's finding."""
+    breach = evaluate_trigger(judgement.trigger, profile) if judgement.trigger is not None else None
+
+    async def record(decision: str, rule: str | None = None, case_id: str | None = None, reason: str | None = None):
+        await store.record_decision(
+            conn,
+            source_event_id=source.id,
+            registry_id=judgement.registry_id or source.subject,
+            version=judgement.version,
+            rule=rule,
+            decision=decision,
+            case_id=case_id,
+            correlation_id=source.correlation_id,
+            reason=reason,
+        )
+
+    if breach is None:
+        await record("no_action", reason=judgement.no_trigger_reason or "the facts show no breach of any rule")
+        return Decided("no_action")
+    if judgement.case_model_key is not None:
+        breach = breach.model_copy(update={"model_key": judgement.case_model_key})
+    change = await record_breach(
+        conn,
+        breach,
+        now=datetime.now(UTC),
+        cause=source.cause,
+        evidence={**source.evidence, **judgement.evidence},
+        event_type=source.type,
+        actor=source.actor,
+    )
+    decision = "case_opened" if change.opened else "case_updated"
+    await record(decision, str(breach.rule), change.case.id, reason=breach.summary)
+    return Decided(decision, change)
+
+
+class UnknownModel(LookupError):
+    """Enforcement has never heard of this registry id."""
+
+
+@dataclass(frozen=True)
+class FindingRecorded:
+    """An officer's finding as recorded: its id, the decision (case_opened or case_updated) and the case;
+    `replayed` when the same finding had already been recorded (a retry), which changed nothing."""
+
+    finding_id: str
+    decision: str
+    case_id: str
+    replayed: bool
+
+
+async def record_false_statement(
+    pool: asyncpg.Pool, finding: FalseStatementFound, *, profile: RuleProfile, cause: Cause
+) -> FindingRecorded:
+    """An officer's false-statement finding, judged like any trigger: the (model, false_statement) case is opened
+    or the breach added to the open one, with the finding as evidence, in one transaction.
+
+    The finding's id comes from its content, so the same finding sent again (a retried request) is found in
+    `decisions` and answered without a second effect. Raises UnknownModel for a registry id enforcement never saw.
+    """
+    finding_id = uuid.UUID(finding.finding_id)
+    async with pool.acquire() as conn, conn.transaction():
+        await store.lock_case_key(conn, finding.registry_id, str(RuleId.FALSE_STATEMENT))
+        previous = await store.decision_for(conn, finding_id)
+        if previous is not None:
+            return FindingRecorded(str(finding_id), previous["decision"], previous["case_id"], replayed=True)
+        if not await store.model_known(conn, finding.registry_id):
+            raise UnknownModel(finding.registry_id)
+        source = Source(
+            id=finding_id,
+            type="FalseStatementFound",
+            subject=finding.registry_id,
+            correlation_id=cause.correlation_id,
+            evidence={
+                "event_type": "FalseStatementFound",
+                **finding.model_dump(mode="json"),
+                "finding_id": str(finding_id),
+            },
+            actor=finding.found_by,
+        )
+        decided = await decide(conn, source, Judgement(finding.registry_id, finding, version=finding.version), profile)
+        assert decided.change is not None, "a false statement is always a breach"
+        recorded = FindingRecorded(str(finding_id), decided.decision, decided.change.case.id, replayed=False)
+        await audit.record(
+            conn,
+            actor=finding.found_by,
+            action="finding.false_statement",
+            subject=finding.registry_id,
+            detail={
+                "finding_id": recorded.finding_id,
+                "version": finding.version,
+                "statement_field": finding.statement_field,
+                "finding": finding.finding,
+                "case_id": recorded.case_id,
+                "decision": recorded.decision,
+            },
+        )
+        return recorded
+
+
 async def record_breach(
     conn: asyncpg.Connection,
     breach: RuleBreach,
@@ -88,12 +246,15 @@ async def record_breach(
     cause: Cause,
     evidence: dict[str, Any],
     event_type: str,
+    actor: str = SYSTEM_ACTOR,
 ) -> CaseChange:
-    """Open the (model, rule) case for `breach` or add it to the open one, with the event's evidence."""
+    """Open the (model, rule) case for `breach` or add it to the open one, with the event's evidence.
+
+    `actor` is who established the breach ("system" for a rule applied to an event, or an officer)."""
     model_key, rule = case_key(breach)
     existing = await store.open_case_for(conn, model_key, rule)
     new_case_id = existing.id if existing else await store.next_case_id(conn, now.year)
-    change = apply_breach(existing, breach, now, new_case_id=new_case_id)
+    change = apply_breach(existing, breach, now, new_case_id=new_case_id, actor=actor)
     await store.save_change(conn, change)
     assert cause.causation_id is not None
     await store.add_evidence(
@@ -115,7 +276,7 @@ async def record_breach(
         await publish(conn, ENFORCEMENT_CASES.name, opened, subject=public_id(change.case), cause=cause)
     await audit.record(
         conn,
-        actor="system",
+        actor=actor,
         action="decision.case_opened" if change.opened else "decision.evidence_added",
         subject=change.case.id,
         detail={"rule": rule, "registry_id": change.case.registry_id, "event_type": event_type},

@@ -24,7 +24,7 @@ from services.plumbing.auth import Principal, Role
 
 from . import queries
 from .api import cases_csv
-from .casework import Cause, change_case
+from .casework import Cause, UnknownModel, change_case, record_false_statement
 from .chart import ComputePoint, compute_chart_svg
 from .domain import RULES, ActionKind, CaseStatus, DecisionOutcome, PenaltyRegime, ResolutionReason, format_money
 from .operations import (
@@ -35,6 +35,7 @@ from .operations import (
     CaseWrite,
     CloseBody,
     DecisionBody,
+    FalseStatementBody,
     NoteBody,
     NoticeBody,
     PenaltyInputs,
@@ -165,6 +166,18 @@ async def queue(
     if principal is None:
         return _to_login(request)
     filters = {"status": status or None, "rule": rule or None, "assignee": assignee or None}
+    return await _queue_page(request, principal, filters)
+
+
+async def _queue_page(
+    request: Request,
+    principal: Principal,
+    filters: dict[str, str | None],
+    *,
+    status_code: int = 200,
+    finding: dict[str, str] | None = None,
+    finding_error: dict[str, Any] | None = None,
+) -> Response:
     db = request.app.state.service.db
     cases = await queries.list_cases(db, limit=500, **filters)
     counts = await queries.queue_counts(db)
@@ -172,12 +185,50 @@ async def queue(
         request,
         "queue.html",
         principal,
+        status_code=status_code,
         cases=cases,
         counts=counts,
         filters=filters,
         statuses=[str(s) for s in CaseStatus],
         rules=[str(r) for r in RULES],
+        finding=finding or {},
+        finding_error=finding_error,
     )
+
+
+@router.post("/findings/false-statements")
+async def false_statement_form(request: Request) -> Response:
+    """The queue page's "Record a false statement" form: the API's finding, by the signed-in officer."""
+    principal = _principal(request)
+    if principal is None:
+        return _to_login(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(request, request.cookies[COOKIE])):
+        return _page(request, "forbidden.html", principal, status_code=403, reason="The form expired; reload the page.")
+    if not principal.has(Role.OFFICER):
+        return _page(request, "forbidden.html", principal, status_code=403, reason="Only officers record findings.")
+    values = {k: v.strip() for k, v in form.items() if k != "csrf" and v.strip()}
+    no_filters: dict[str, str | None] = {"status": None, "rule": None, "assignee": None}
+    try:
+        body = FalseStatementBody.model_validate(values)
+    except ValidationError as invalid:
+        error = {"status": 422, "title": "Invalid request", "detail": _messages_full(invalid)}
+        return await _queue_page(request, principal, no_filters, status_code=422, finding=values, finding_error=error)
+    state = request.app.state.service
+    finding = body.as_finding(found_by=principal.subject, found_at=datetime.now(UTC))
+    try:
+        recorded = await record_false_statement(state.db, finding, profile=state.profile, cause=Cause.request())
+    except UnknownModel:
+        detail = f"registry_id: enforcement has no record of {body.registry_id}; check the registry id."
+        error = {"status": 422, "title": "Invalid request", "detail": detail}
+        return await _queue_page(request, principal, no_filters, status_code=422, finding=values, finding_error=error)
+    done = {
+        "case_opened": "False statement recorded: case opened.",
+        "case_updated": "False statement recorded on the open case.",
+    }[recorded.decision]
+    if recorded.replayed:
+        done = "This finding was already recorded on this case; nothing changed."
+    return RedirectResponse(f"/desk/cases/{quote(recorded.case_id)}?done={quote(done)}", status_code=303)
 
 
 async def _case_page(

@@ -8,7 +8,6 @@ so an officer can see what enforcement made of it; the inbox makes a redelivered
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,8 +36,8 @@ from services.plumbing.inbox import Subscription
 from services.plumbing.rule_profile import RuleProfile
 from services.plumbing.service import ServiceState
 
-from . import store
-from .casework import Cause, record_breach, refresh_standing
+from . import casework, store
+from .casework import Cause, Judgement, Source, refresh_standing
 from .domain import (
     ComputeVerificationFinding,
     DomainResult,
@@ -48,23 +47,9 @@ from .domain import (
     FilingKind,
     IncidentReported,
     LateFiling,
-    Trigger,
     UnregisteredUse,
     UseSource,
-    evaluate_trigger,
 )
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """What an event amounts to: a trigger for the rules (or why there is none), and the evidence to keep."""
-
-    registry_id: str | None
-    trigger: Trigger | None
-    version: int | None = None
-    no_trigger_reason: str | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
-    case_model_key: str | None = None  # overrides the breach's model key (a reserved registry id)
 
 
 def judge_compute_verified(event: ComputeVerified, profile: RuleProfile) -> Judgement:
@@ -168,35 +153,15 @@ def judge_access_refused(event: EvaluationAccessRefused, profile: RuleProfile) -
 
 
 async def decide(conn: asyncpg.Connection, envelope: Envelope[Any], judgement: Judgement, profile: RuleProfile) -> None:
-    """Judge the trigger, record the decision, and open or update the case when it is a breach."""
-    cause = Cause(correlation_id=envelope.correlationid, causation_id=str(envelope.id))
-    breach = evaluate_trigger(judgement.trigger, profile) if judgement.trigger is not None else None
-
-    async def record(decision: str, rule: str | None = None, case_id: str | None = None, reason: str | None = None):
-        await store.record_decision(
-            conn,
-            source_event_id=envelope.id,
-            registry_id=judgement.registry_id or envelope.subject,
-            version=judgement.version,
-            rule=rule,
-            decision=decision,
-            case_id=case_id,
-            correlation_id=envelope.correlationid,
-            reason=reason,
-        )
-
-    if breach is None:
-        await record("no_action", reason=judgement.no_trigger_reason or "the facts show no breach of any rule")
-        return
-    if judgement.case_model_key is not None:
-        breach = breach.model_copy(update={"model_key": judgement.case_model_key})
-    evidence = {"event_type": envelope.data.event_type, **envelope.data.model_dump(mode="json"), **judgement.evidence}
-    change = await record_breach(
-        conn, breach, now=datetime.now(UTC), cause=cause, evidence=evidence, event_type=envelope.data.event_type
+    """Judge the event's trigger, record the decision, and open or update the case when it is a breach."""
+    source = Source(
+        id=envelope.id,
+        type=envelope.data.event_type,
+        subject=envelope.subject,
+        correlation_id=envelope.correlationid,
+        evidence={"event_type": envelope.data.event_type, **envelope.data.model_dump(mode="json")},
     )
-    await record(
-        "case_opened" if change.opened else "case_updated", str(breach.rule), change.case.id, reason=breach.summary
-    )
+    await casework.decide(conn, source, judgement, profile)
 
 
 Handler = Callable[[asyncpg.Connection, Envelope[Any]], Awaitable[None]]

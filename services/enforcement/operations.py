@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from services.plumbing.http import ProblemError
 from services.plumbing.rule_profile import Deadlines, RuleProfile
@@ -26,6 +26,7 @@ from .domain import (
     DeadlineNotReached,
     DecisionOutcome,
     EnforcementInputError,
+    FalseStatementFound,
     IllegalTransition,
     PenaltyAssessment,
     PenaltyRegime,
@@ -47,7 +48,16 @@ from .domain import (
 )
 from .store import StaleCaseError
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL's text and jsonb refuse NUL: said here as a 422, not met there as a 500.
+    if "\x00" in value:
+        raise ValueError("text cannot contain the NUL character (\\u0000)")
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000), AfterValidator(_no_nul)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)]
 
 
 class _Body(BaseModel):
@@ -134,6 +144,29 @@ class ActionBody(CaseWrite):
     interim: bool = Field(default=False, description="Suspension before a decision (rules that allow it).")
     amount: Decimal | None = Field(default=None, gt=0, allow_inf_nan=False, description="Penalties: the amount.")
     penalty: PenaltyInputs | None = Field(default=None, description="Penalties: the regime and its inputs.")
+
+
+class FalseStatementBody(_Body):
+    """An officer's finding that a filing held a false statement. Who found it is the caller (never the body);
+    when is now."""
+
+    registry_id: Name = Field(description="The model's registry id, e.g. FMR-2026-000013.")
+    version: int = Field(
+        ge=1, le=2_147_483_647, description="The version of the model's record whose filing held the statement."
+    )
+    statement_field: Name = Field(description="Which field of the filing was false, e.g. compute.training_tokens.")
+    finding: Text = Field(description="What was found, in a sentence.")
+
+    def as_finding(self, *, found_by: str, found_at: datetime) -> FalseStatementFound:
+        """The domain's trigger: this finding, by the caller, now."""
+        return FalseStatementFound(
+            registry_id=self.registry_id,
+            version=self.version,
+            statement_field=self.statement_field,
+            finding=self.finding,
+            found_by=found_by,
+            found_at=found_at,
+        )
 
 
 def assess(profile: RuleProfile, inputs: EuGpaiInputs | Sb53Inputs | RaiseInputs | PerDayInputs) -> PenaltyAssessment:

@@ -40,6 +40,29 @@ async def open_case_for(conn: asyncpg.Connection, model_key: str, rule: str) -> 
     return Case.model_validate_json(row["case"]) if row else None
 
 
+async def lock_case_key(conn: asyncpg.Connection, model_key: str, rule: str) -> None:
+    """Serialise this transaction with others on the same (model, rule) until it ends: a case opened by one is
+    seen by the next (the consumers get this from Kafka's ordering by key; officers' requests need the lock)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"enforcement-case\n{model_key}\n{rule}"
+    )
+
+
+async def decision_for(conn: asyncpg.Connection, source_id: uuid.UUID) -> asyncpg.Record | None:
+    """The decision already recorded for an event or finding (its decision and case id), if any."""
+    return await conn.fetchrow("SELECT decision, case_id FROM decisions WHERE source_event_id = $1", source_id)
+
+
+async def model_known(conn: asyncpg.Connection, registry_id: str) -> bool:
+    """Whether enforcement has heard of this registry id: a filing about it, or any event it judged."""
+    value = await conn.fetchval(
+        "SELECT $1 NOT LIKE 'unregistered:%' AND (EXISTS (SELECT 1 FROM models WHERE registry_id = $1)"
+        " OR EXISTS (SELECT 1 FROM decisions WHERE registry_id = $1))",
+        registry_id,
+    )
+    return bool(value)
+
+
 async def load_case(conn: asyncpg.Connection, case_id: str) -> tuple[Case, int] | None:
     """A case and the row version it was read at (no lock: writes check the version instead)."""
     row = await conn.fetchrow('SELECT "case", row_version FROM cases WHERE case_id = $1', case_id)

@@ -22,17 +22,21 @@ def key_of_case(case: Case) -> tuple[str, str]:
     return (case.model_key, str(case.rule))
 
 
-def apply_breach(existing: Case | None, breach: RuleBreach, now: datetime, *, new_case_id: str) -> CaseChange:
+def apply_breach(
+    existing: Case | None, breach: RuleBreach, now: datetime, *, new_case_id: str, actor: str = SYSTEM_ACTOR
+) -> CaseChange:
     """Open a case for `breach`, or add it to the open case for the same (model, rule).
 
     `existing` is the case the store holds for `case_key(breach)`, or None. A closed case is not
     reopened: a new breach after closure opens a new case with `new_case_id` (derive it from the
     triggering event id so a retried transaction produces the same id). `new_case_id` is unused when
-    the breach updates an open case.
+    the breach updates an open case. `actor` is who established the breach: "system" when a rule found
+    it in another service's event, an officer's id when the officer did (a false statement).
     """
     require_aware("now", now)
+    actor = require_text("actor", actor)
     if existing is None or existing.status is CaseStatus.CLOSED:
-        return _open_case(breach, now, require_text("new_case_id", new_case_id))
+        return _open_case(breach, now, require_text("new_case_id", new_case_id), actor)
     if key_of_case(existing) != case_key(breach):
         raise EnforcementInputError(
             "existing",
@@ -49,7 +53,7 @@ def apply_breach(existing: Case | None, breach: RuleBreach, now: datetime, *, ne
         case_id=existing.id,
         at=now,
         kind=TimelineKind.BREACH_RECORDED,
-        actor=SYSTEM_ACTOR,
+        actor=actor,
         summary=f"Further breach recorded (breach {count} on this case): {breach.summary}",
         details=_breach_details(breach),
     )
@@ -94,7 +98,7 @@ def evolve_case(case: Case, **changes: Any) -> Case:
     return Case.model_validate(case.model_dump() | changes)
 
 
-def _open_case(breach: RuleBreach, now: datetime, case_id: str) -> CaseChange:
+def _open_case(breach: RuleBreach, now: datetime, case_id: str, actor: str) -> CaseChange:
     case = Case(
         id=case_id,
         model_key=breach.model_key,
@@ -113,7 +117,7 @@ def _open_case(breach: RuleBreach, now: datetime, case_id: str) -> CaseChange:
         case_id=case_id,
         at=now,
         kind=TimelineKind.CASE_OPENED,
-        actor=SYSTEM_ACTOR,
+        actor=actor,
         summary=f"Case opened under rule {breach.rule}: {breach.summary}",
         details=_breach_details(breach),
         to_status=CaseStatus.OPENED,

@@ -391,5 +391,6 @@ def _false_statement(found: FalseStatementFound, profile: RuleProfile) -> RuleBr
             f"Field {found.statement_field!r} of version {found.version} was found false by {found.found_by}.",
             f"Finding: {found.finding}",
         ),
+        reference=found.finding_id,
         profile_id=profile.id,
     )

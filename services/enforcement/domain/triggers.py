@@ -7,6 +7,8 @@ rules.py decides whether they amount to a breach, using the rule profile's deadl
 
 from __future__ import annotations
 
+import json
+import uuid
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -181,6 +183,10 @@ class IncidentReported(FrozenModel):
         return self
 
 
+#: Namespace of false-statement finding ids (uuid5 of the finding's content).
+FALSE_STATEMENT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:frontier-registry:enforcement:false-statement")
+
+
 class FalseStatementFound(FrozenModel):
     """An officer or verification established that a filed statement was false."""
 
@@ -191,6 +197,13 @@ class FalseStatementFound(FrozenModel):
     finding: NonBlank  # what was found, in a sentence
     found_by: NonBlank
     found_at: AwareDatetime
+
+    @property
+    def finding_id(self) -> str:
+        """A UUID derived from what was found, where and by whom (not when): the same finding reported
+        again, e.g. a retried request, has the same id, so it is recorded once."""
+        content = [self.registry_id, self.version, self.statement_field, self.finding, self.found_by]
+        return str(uuid.uuid5(FALSE_STATEMENT_NAMESPACE, json.dumps(content, ensure_ascii=False)))
 
 
 Trigger = Annotated[

@@ -123,6 +123,16 @@ class TestApplyBreach:
         with pytest.raises(EnforcementInputError, match="new_case_id"):
             apply_breach(None, late_incident(profile), NOW, new_case_id=" ")
 
+    def test_an_officer_who_established_the_breach_is_its_actor(self, profile: RuleProfile) -> None:
+        opened = apply_breach(None, late_incident(profile), NOW, new_case_id="case-9", actor="officer-ada")
+        assert [e.actor for e in opened.timeline] == ["officer-ada"]
+        added = apply_breach(
+            opened.case, late_incident(profile, incident_id="inc-2"), NOW, new_case_id="x", actor="officer-bea"
+        )
+        assert [(e.kind, e.actor) for e in added.timeline] == [(TimelineKind.BREACH_RECORDED, "officer-bea")]
+        with pytest.raises(EnforcementInputError, match="actor"):
+            apply_breach(None, late_incident(profile), NOW, new_case_id="x", actor=" ")
+
     def test_inputs_are_not_mutated(self, profile: RuleProfile) -> None:
         existing = make_case(rule=RuleId.LATE_INCIDENT_REPORT)
         before = existing.model_dump()

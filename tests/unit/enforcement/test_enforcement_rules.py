@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -364,19 +365,42 @@ class TestIncidentReports:
 
 
 class TestFalseStatement:
+    @staticmethod
+    def found(**overrides: Any) -> FalseStatementFound:
+        fields: dict[str, Any] = {
+            "registry_id": REGISTRY_ID,
+            "version": 1,
+            "statement_field": "training_compute_flop",
+            "finding": "Provider attestation shows 4x the declared chip-hours.",
+            "found_by": "officer-3",
+            "found_at": NOW,
+        }
+        return FalseStatementFound(**(fields | overrides))
+
     def test_false_statement_is_a_breach(self, profile: RuleProfile) -> None:
-        trigger = FalseStatementFound(
-            registry_id=REGISTRY_ID,
-            version=1,
-            statement_field="training_compute_flop",
-            finding="Provider attestation shows 4x the declared chip-hours.",
-            found_by="officer-3",
-            found_at=NOW,
-        )
+        trigger = self.found()
         breach = evaluate_trigger(trigger, profile)
         assert breach is not None and breach.rule is RuleId.FALSE_STATEMENT
         assert breach.model_version == 1
         assert "training_compute_flop" in breach.summary
+        assert breach.reference == trigger.finding_id
+
+    def test_the_finding_id_comes_from_what_was_found_not_when(self) -> None:
+        first = self.found()
+        assert first.finding_id == self.found(found_at=NOW + timedelta(minutes=5)).finding_id
+        assert (
+            first.finding_id
+            == self.found(finding="  Provider attestation shows 4x the declared chip-hours. ").finding_id
+        )
+        assert str(uuid.UUID(first.finding_id)) == first.finding_id
+        others = [
+            self.found(registry_id="FRM-2026-000043"),
+            self.found(version=2),
+            self.found(statement_field="training_tokens"),
+            self.found(finding="Provider attestation shows 3x the declared chip-hours."),
+            self.found(found_by="officer-4"),
+        ]
+        assert len({first.finding_id, *(other.finding_id for other in others)}) == 1 + len(others)
 
 
 class TestParseTrigger:
