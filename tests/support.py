@@ -121,3 +121,13 @@ def registration(
             "epochs": 1,
         },
     }
+
+
+def prometheus_samples(text: str) -> dict[str, float]:
+    """Prometheus text exposition as {'name{labels}': value} (comment lines skipped)."""
+    samples: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            samples[series] = float(value)
+    return samples

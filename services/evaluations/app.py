@@ -14,7 +14,7 @@ from . import store
 from .api import router
 from .domain import load_catalogue
 from .handlers import CATALOGUE_KEY, subscriptions
-from .jobs import consume_lab_results, watch_deadlines, watch_planning
+from .jobs import consume_lab_results, evaluations_metrics, watch_deadlines, watch_planning
 from .lab_access import ensure_lab_topics
 from .settings import EvaluationsSettings
 
@@ -44,6 +44,7 @@ def create_app(settings: EvaluationsSettings | None = None) -> FastAPI:
         router=router,
         on_started=ensure_existing_lab_topics,
         background=[consume_lab_results, watch_deadlines, watch_planning],
+        extra_metrics=evaluations_metrics,
         title="Frontier AI model registry: evaluations",
         description="Accredited labs, evaluation plans, requests on each lab's own topic, results and deadlines.",
     )

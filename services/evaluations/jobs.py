@@ -26,7 +26,8 @@ from registry_contracts.events.evaluations import (
 )
 from services.plumbing import audit
 from services.plumbing.inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
-from services.plumbing.service import ServiceState
+from services.plumbing.metrics import Metric
+from services.plumbing.service import ServiceState, consumer_lag
 
 from . import store
 from .domain import EvaluationCatalogue, find_overdue, is_periodic_evaluation_due, periodic_trigger
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 OVERDUE_BATCH = 100
 PLANNING_BATCH = 50
 PLANNING_WAKE_KEY = "planning_wake"
+LAB_RESULTS_KEY = "lab_results_reader"
 
 
 def lab_result_consumer(state: ServiceState, lab_id: str) -> EventConsumer:
@@ -82,6 +84,7 @@ async def _consume_lab_results(state: ServiceState) -> None:
     )
     consumer.subscribe(pattern=LAB_RESULT_TOPIC_PATTERN)
     consumers: dict[str, EventConsumer] = {}
+    state.extras[LAB_RESULTS_KEY] = (consumer, consumers)  # for /metrics: this reader's lag
     try:
         # Started inside the try: cancelled mid-start (shutdown while joining the group), it must still
         # leave the group, or its heartbeats keep a member that never rejoins and stalls every rebalance.
@@ -248,3 +251,21 @@ async def watch_planning(state: ServiceState) -> None:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(settings.planning_poll_seconds):
                 await wake.wait()
+
+
+async def evaluations_metrics(state: ServiceState) -> list[Metric]:
+    """Evaluations' own gauges on /metrics: requests by state, domains waiting for a lab, lab results unread."""
+    counts = await store.request_counts(state.db)
+    reader, consumers = state.extras.get(LAB_RESULTS_KEY, (None, {}))
+    in_flight: dict[str, int] = {}
+    for lab_consumer in consumers.values():
+        for topic, count in lab_consumer.in_flight.items():
+            in_flight[topic] = in_flight.get(topic, 0) + count
+    lag = await consumer_lag(reader, in_flight)
+    lag.pop("total")
+    return [
+        Metric("evaluation_requests", "Evaluation requests by status.", counts["by_status"], "status"),
+        Metric("evaluation_requests_overdue", "Open requests past their deadline.", counts["overdue"]),
+        Metric("domains_waiting_for_a_lab", "Required domains no lab could take yet.", counts["waiting"]),
+        Metric("lab_results_lag", "Lab results on lab topics not yet applied, by topic.", lag, "topic"),
+    ]

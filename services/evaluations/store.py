@@ -404,3 +404,14 @@ async def deadline_missed_at(conn: Db, request_id: str) -> datetime | None:
         "SELECT deadline_missed_at FROM evaluation_requests WHERE request_id = $1", request_id
     )
     return value
+
+
+async def request_counts(pool: asyncpg.Pool) -> dict[str, Any]:
+    """Requests by status, open ones past their deadline, and domains waiting for a lab (for /metrics)."""
+    rows = await pool.fetch("SELECT status, count(*) AS n FROM evaluation_requests GROUP BY status")
+    overdue = await pool.fetchval(
+        "SELECT count(*) FROM evaluation_requests WHERE status = 'open' AND deadline_missed_at IS NOT NULL"
+    )
+    waiting = await pool.fetchval("SELECT count(*) FROM waiting_domains")
+    by_status = {status.value: 0 for status in RequestStatus} | {r["status"]: int(r["n"]) for r in rows}
+    return {"by_status": by_status, "overdue": int(overdue), "waiting": int(waiting)}

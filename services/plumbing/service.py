@@ -13,12 +13,12 @@ import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
-from fastapi import APIRouter, Depends, FastAPI, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -34,6 +34,7 @@ from .auth import Role, TokenVerifier, load_keys, require
 from .db import create_pool, migrate
 from .http import install_problem_handlers, install_request_tracing
 from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
+from .metrics import PROMETHEUS_CONTENT_TYPE, Metric, as_json, as_prometheus, wants_prometheus
 from .outbox import OutboxRelay, outbox_backlog
 from .rule_profile import RuleProfile, load_rule_profile
 from .settings import ServiceSettings
@@ -82,6 +83,7 @@ class ServiceState:
 
 SubscriptionsFactory = Callable[[ServiceState], Mapping[str, Subscription]]
 Hook = Callable[[ServiceState], Awaitable[None]]
+MetricsHook = Callable[[ServiceState], Awaitable[Sequence[Metric]]]  # a service's own gauges (case counts...)
 
 
 def make_broker(settings: ServiceSettings) -> KafkaBroker:
@@ -124,6 +126,7 @@ def build_service_app(
     description: str = "",
     version: str = "1.0.0",
     broker: KafkaBroker | None = None,
+    extra_metrics: MetricsHook | None = None,
 ) -> ServiceApp:
     """The service's ASGI app; its lifespan starts and stops everything the service needs."""
     profile = load_rule_profile(settings.rule_profile)
@@ -241,17 +244,29 @@ def build_service_app(
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Counters, consumer lag, outbox backlog, dead letters")
-    async def metrics() -> dict[str, Any]:
-        return {
-            "service": name,
-            "counters": state.counters.snapshot(),
-            "consumer_lag": await consumer_lag(
-                getattr(state.subscriber, "consumer", None), state.consumer.in_flight if state.consumer else {}
-            ),
-            "outbox_backlog": await outbox_backlog(state.db),
-            "dead_letters": await state.db.fetchval("SELECT count(*) FROM dead_letters"),
-        }
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Counters, consumer lag, outbox backlog, dead letters and the service's own gauges",
+        response_model=None,
+        responses={200: {"content": {"application/json": {}, PROMETHEUS_CONTENT_TYPE: {}}}},
+    )
+    async def metrics(
+        request: Request,
+        output: Literal["json", "prometheus"] | None = Query(
+            default=None,
+            alias="format",
+            description="prometheus: text exposition format; default: JSON, or what the Accept header asks for",
+        ),
+    ) -> dict[str, Any] | PlainTextResponse:
+        collected = await collect_metrics(state)
+        if extra_metrics is not None:
+            collected.extend(await extra_metrics(state))
+        if wants_prometheus(output, request.headers.get("accept", "")):
+            return PlainTextResponse(as_prometheus(name, collected), media_type=PROMETHEUS_CONTENT_TYPE)
+        answer = {"service": name, **as_json(collected)}
+        answer["consumer_lag"] |= {"total": sum(answer["consumer_lag"].values())}
+        return answer
 
     auditors = [Depends(require(Role.ANALYST, Role.ADMIN))]
 
@@ -280,6 +295,26 @@ def build_service_app(
     if router is not None:
         app.include_router(router)
     return app
+
+
+async def collect_metrics(state: ServiceState) -> list[Metric]:
+    """What every service reports about its own plumbing."""
+    lag = await consumer_lag(
+        getattr(state.subscriber, "consumer", None), state.consumer.in_flight if state.consumer else {}
+    )
+    lag.pop("total")
+    return [
+        Metric(
+            "counters", "Events this process counted since it started.", state.counters.snapshot(), "name", "counter"
+        ),
+        Metric("consumer_lag", "Messages on a subscribed topic this replica has not applied yet.", lag, "topic"),
+        Metric("outbox_backlog", "Events stored but not yet published to Kafka.", await outbox_backlog(state.db)),
+        Metric(
+            "dead_letters",
+            "Messages this service could not apply (kept, and published on its dead-letter topic).",
+            await state.db.fetchval("SELECT count(*) FROM dead_letters"),
+        ),
+    ]
 
 
 async def consumer_lag(consumer: Any, in_flight: Mapping[str, int]) -> dict[str, int]:

@@ -18,7 +18,7 @@ from services.enforcement.deadlines import apply_due_deadlines
 from services.enforcement.settings import EnforcementSettings
 from services.plumbing.service import ServiceState
 from tests.component import enforcement_support as ev
-from tests.support import bearer, eventually, running, service_settings
+from tests.support import bearer, eventually, prometheus_samples, running, service_settings
 
 pytestmark = pytest.mark.component
 OFFICER = bearer("officer", subject="officer-ada")
@@ -348,3 +348,27 @@ async def test_a_future_dated_suspension_takes_effect_when_due(service: Any) -> 
 async def _chained(client: httpx.AsyncClient, headers: dict[str, str], count: int, subject: str) -> bool:
     entries = (await client.get("/v1/audit", params={"subject": subject}, headers=headers)).json()
     return len(entries) == count and all(e["position"] is not None for e in entries)
+
+
+async def test_metrics_count_cases_by_status_and_rule(service: Any) -> None:
+    state, client = service
+    before = (await client.get("/metrics")).json()
+    await _open_case(state, client)
+    after = (await client.get("/metrics")).json()
+    # At least: the service's consumer may open cases from other tests' leftover events meanwhile.
+    assert after["cases"]["opened"] >= before["cases"]["opened"] + 1
+    assert after["cases_by_rule"]["evaluation_failed"] >= before["cases_by_rule"]["evaluation_failed"] + 1
+    assert set(after["cases"]) >= {"opened", "triaged", "closed"}  # every status, even at zero
+    samples = prometheus_samples((await client.get("/metrics", params={"format": "prometheus"})).text)
+    assert samples['registry_cases{service="enforcement",status="opened"}'] >= after["cases"]["opened"]
+    assert samples['registry_cases_by_rule{service="enforcement",rule="false_statement"}'] >= 0
+
+
+async def test_text_with_a_nul_character_is_refused_by_name_not_failed_on(service: Any) -> None:
+    state, client = service
+    case = await _open_case(state, client)
+    note = await _post(client, case, "notes", {"text": "before\u0000after"})
+    assert note.status_code == 422, note.text
+    assert "text" in note.text and "NUL" in note.text
+    closing = await _post(client, case, "transitions", {"to_status": "triaged", "reason": "\u0000"})
+    assert closing.status_code == 422 and "NUL" in closing.text

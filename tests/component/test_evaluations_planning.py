@@ -25,7 +25,7 @@ from services.evaluations.settings import EvaluationsSettings
 from services.plumbing.inbox import Disposition
 from services.plumbing.service import ServiceState
 from tests.component.evaluations_support import ALL_DOMAINS, fresh_registry_id, lab_body, outbox, verified_message
-from tests.support import bearer, eventually, running, service_settings
+from tests.support import bearer, eventually, prometheus_samples, running, service_settings
 
 pytestmark = pytest.mark.component
 ADMIN = bearer("admin")
@@ -330,3 +330,27 @@ async def test_results_accepted_and_refused_are_in_the_audit_log(service: Any) -
         (f"lab:{lab_id}", request["request_id"], "http")
     ]
     assert [e["detail"]["rejection"] for e in refused] == ["duplicate"]
+
+
+async def test_metrics_count_requests_and_waiting_domains_in_json_and_prometheus(service: Any) -> None:
+    app, client = service
+    before = (await client.get("/metrics")).json()
+    await _verify(app, fresh_registry_id())  # a frontier model: four requests, persuasion waits
+    answer = (await client.get("/metrics")).json()
+    # At least: this service's consumer may apply other tests' leftover events meanwhile.
+    assert answer["domains_waiting_for_a_lab"] >= before["domains_waiting_for_a_lab"] + 1
+    assert answer["evaluation_requests"]["open"] >= before["evaluation_requests"]["open"] + 4
+    assert set(answer["evaluation_requests"]) == {"open", "completed", "superseded", "access_refused"}
+    assert "lab_results_lag" in answer and answer["consumer_lag"]["total"] >= 0
+
+    scraped = await client.get("/metrics", headers={"Accept": "text/plain;version=0.0.4"})
+    assert scraped.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = prometheus_samples(scraped.text)
+    assert samples['registry_domains_waiting_for_a_lab{service="evaluations"}'] >= answer["domains_waiting_for_a_lab"]
+    assert (
+        samples['registry_evaluation_requests{service="evaluations",status="open"}']
+        >= answer["evaluation_requests"]["open"]
+    )
+    assert "# TYPE registry_counters_total counter" in scraped.text
+    assert (await client.get("/metrics", params={"format": "prometheus"})).text.startswith("# HELP")
+    assert (await client.get("/metrics", params={"format": "xml"})).status_code == 422
