@@ -5,7 +5,9 @@ not collide with `./dev up` or the tests, runs R rounds of N registrations at co
 round and the medians. Latency is from intake accepting a filing to enforcement recording its decision (both
 clocks are this machine's). Usage:
     ./dev shell -c 'python bench/registry_throughput.py --filings 300 --rounds 3 --concurrency 16'
-or  .venv/bin/python bench/registry_throughput.py
+or  .venv/bin/python bench/registry_throughput.py [--compare]
+--compare alternates every round with the consumers applying one message at a time (batch 1, no parallelism:
+how they worked before batching) and prints both medians and their ratio.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "deploy")]
 
-from devstack import TopicSpec, ensure_topics, start_infrastructure, stop_infrastructure  # noqa: E402
+from devstack import Infrastructure, TopicSpec, ensure_topics, start_infrastructure, stop_infrastructure  # noqa: E402
 from devstack.services import (  # noqa: E402
     SERVICE_NAMES,
     auth_dir,
@@ -111,11 +113,21 @@ async def one_round(database_url: str, *, filings: int, concurrency: int) -> dic
     }
 
 
+CONFIGURATIONS = {
+    "as configured": {},
+    # What the consumers did before batching: one message at a time, one offset commit per message.
+    "one at a time": {"CONSUMER_BATCH_SIZE": "1", "CONSUMER_PARALLELISM": "1"},
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--filings", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--compare", action="store_true", help="alternate each round with consumers applying one message at a time"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the bench stack running")
     args = parser.parse_args()
     os.environ.setdefault("KAFKA_LIBS_DIR", str(ROOT / ".state" / "kafka" / "libs"))
@@ -125,34 +137,54 @@ def main() -> int:
     infra = start_infrastructure(STATE, kafka_port=39092, kafka_controller_port=39093, postgres_port=35432)
     specs = [TopicSpec(name=t.name, partitions=t.partitions, retention_ms=t.retention_ms) for t in ALL_TOPICS]
     asyncio.run(ensure_topics(infra.bootstrap_servers, specs))
+    configurations = list(CONFIGURATIONS.items()) if args.compare else list(CONFIGURATIONS.items())[:1]
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in configurations}
     try:
-        processes = [
-            start_service(
-                name,
-                state_dir=STATE,
-                database_url=infra.database_url,
-                bootstrap_servers=infra.bootstrap_servers,
-                port=PORTS[name],
-                extra_env={"LOG_LEVEL": "WARNING"},
-            )
-            for name in SERVICE_NAMES
-        ]
-        wait_ready(processes)
-        asyncio.run(one_round(infra.database_url, filings=20, concurrency=args.concurrency))  # warm-up
-        results = []
         for index in range(args.rounds):
-            result = asyncio.run(one_round(infra.database_url, filings=args.filings, concurrency=args.concurrency))
-            results.append(result)
-            print(f"round {index + 1}: " + ", ".join(f"{k} {v:.1f}" for k, v in result.items()), flush=True)
-        print(
-            f"median of {args.rounds} rounds of {args.filings} filings at concurrency {args.concurrency}: "
-            + ", ".join(f"{k} {statistics.median(r[k] for r in results):.1f}" for k in results[0])
-        )
+            for label, env in configurations:
+                start_stack(infra, env)
+                asyncio.run(one_round(infra.database_url, filings=20, concurrency=args.concurrency))  # warm-up
+                result = asyncio.run(one_round(infra.database_url, filings=args.filings, concurrency=args.concurrency))
+                results[label].append(result)
+                print(
+                    f"round {index + 1} ({label}): " + ", ".join(f"{k} {v:.1f}" for k, v in result.items()), flush=True
+                )
+                if len(configurations) > 1:
+                    stop_services(STATE)  # the next configuration starts its own
+        medians = {
+            label: {k: statistics.median(r[k] for r in rounds) for k in rounds[0]} for label, rounds in results.items()
+        }
+        for label, median in medians.items():
+            print(
+                f"median of {args.rounds} rounds of {args.filings} filings at concurrency {args.concurrency}"
+                f" ({label}): " + ", ".join(f"{k} {v:.1f}" for k, v in median.items())
+            )
+        if args.compare:
+            batched, single = medians["as configured"], medians["one at a time"]
+            print(
+                f"end-to-end ratio {batched['end_to_end_per_s'] / single['end_to_end_per_s']:.2f}x,"
+                f" p50 latency ratio {batched['p50_ms'] / single['p50_ms']:.2f}x (as configured / one at a time)"
+            )
     finally:
         if not args.keep:
             stop_services(STATE)
             stop_infrastructure(STATE)
     return 0
+
+
+def start_stack(infra: Infrastructure, env: dict[str, str]) -> None:
+    processes = [
+        start_service(
+            name,
+            state_dir=STATE,
+            database_url=infra.database_url,
+            bootstrap_servers=infra.bootstrap_servers,
+            port=PORTS[name],
+            extra_env={"LOG_LEVEL": "WARNING", **env},
+        )
+        for name in SERVICE_NAMES
+    ]
+    wait_ready(processes)
 
 
 if __name__ == "__main__":

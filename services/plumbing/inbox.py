@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -101,11 +101,47 @@ class EventConsumer:
 
     async def process(self, message: IncomingMessage) -> Disposition:
         """Apply one Kafka message; returns what happened. Raises only for infrastructure failures."""
-        self.in_flight[message.topic] = self.in_flight.get(message.topic, 0) + 1
-        try:
-            return await self._process_traced(message)
-        finally:
-            self.in_flight[message.topic] -= 1
+        return (await self.process_batch([message]))[0]
+
+    async def process_batch(self, messages: Sequence[IncomingMessage], *, parallelism: int = 1) -> list[Disposition]:
+        """Apply a batch read from Kafka; returns what happened to each, in order.
+
+        Messages with the same key (one model, whatever the topic) are applied one after another in the order
+        read; different keys run concurrently, at most `parallelism` at once. Kafka orders only within a
+        partition, and nothing here relies on an order between keys (the handlers lock what several keys
+        share). An infrastructure failure stops its key's remaining messages; the others finish, then the first
+        failure is raised, so the batch is not acknowledged and is delivered again (the inbox skips what was
+        applied).
+        """
+        for message in messages:
+            self.in_flight[message.topic] = self.in_flight.get(message.topic, 0) + 1
+        by_key: dict[bytes | tuple[str, int], list[tuple[int, IncomingMessage]]] = {}
+        for index, message in enumerate(messages):
+            key = message.key if message.key is not None else (message.topic, message.partition)
+            by_key.setdefault(key, []).append((index, message))
+        outcomes: list[Disposition | None] = [None] * len(messages)
+        slots = asyncio.Semaphore(max(1, parallelism))
+
+        async def apply_in_order(queue: list[tuple[int, IncomingMessage]]) -> None:
+            async with slots:
+                for position, (index, message) in enumerate(queue):
+                    try:
+                        outcomes[index] = await self._process_traced(message)
+                    except BaseException:
+                        for _, skipped in queue[position:]:
+                            self.in_flight[skipped.topic] -= 1
+                        raise
+                    self.in_flight[message.topic] -= 1
+
+        queues = list(by_key.values())
+        if len(queues) == 1:
+            await apply_in_order(queues[0])  # the common single-message case needs no tasks
+        else:
+            results = await asyncio.gather(*(apply_in_order(q) for q in queues), return_exceptions=True)
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+        return [outcome for outcome in outcomes if outcome is not None]
 
     async def _process_traced(self, message: IncomingMessage) -> Disposition:
         with tracer(__name__).start_as_current_span(

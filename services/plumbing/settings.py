@@ -39,6 +39,15 @@ class ServiceSettings(BaseModel):
         default=168.0, gt=0, description="How long published outbox rows are kept (inspection, replay)."
     )
     consumer_max_attempts: int = Field(default=5, ge=1, description="Tries before a message is dead-lettered.")
+    consumer_batch_size: int = Field(
+        default=100, ge=1, le=5000, description="Most messages read at once; offsets are committed once per batch."
+    )
+    consumer_parallelism: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Models applied at the same time (each model in order); keep below db_pool_max.",
+    )
     db_pool_max: int = Field(default=10, ge=1)
     auth_public_keys_file: str | None = Field(default=None, description="PEM file of token-signing public keys.")
     auth_jwks_file: str | None = Field(default=None, description="JWKS document of token-signing keys.")
