@@ -68,6 +68,7 @@ FORMS: dict[str, type[CaseWrite]] = {
     "actions": ActionBody,
 }
 _PROCESS_SECRET = secrets.token_bytes(32)
+LOGIN_COOKIE = "desk_sign_in"  # a random value tying the sign-in form to this browser
 
 
 def _secret(request: Request) -> bytes:
@@ -114,9 +115,25 @@ async def stylesheet() -> FileResponse:
     return FileResponse(HERE / "static" / "desk.css", headers={"Cache-Control": "public, max-age=3600"})
 
 
+def _login_page(request: Request, target: str, error: str | None, status_code: int = 200) -> Response:
+    """The sign-in form, with a token bound to this browser's sign-in cookie: a page elsewhere cannot sign this
+    browser in under someone else's token (login CSRF), since it can neither read the cookie nor forge the token."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    context = {"next": target, "error": error, "csrf": csrf_token(request, f"sign-in\n{nonce}")}
+    response = templates.TemplateResponse(request, "login.html", context, status_code=status_code)
+    settings = cast(EnforcementSettings, request.app.state.service.settings)
+    response.set_cookie(
+        LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=settings.desk_cookie_secure, path="/desk"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; form-action 'self'"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, next: str = "/desk/cases") -> Response:
-    return templates.TemplateResponse(request, "login.html", {"next": next, "error": None})
+    return _login_page(request, next, None)
 
 
 @router.post("/login")
@@ -126,6 +143,10 @@ async def login(request: Request) -> Response:
     target = str(form.get("next") or "/desk/cases")
     if not target.startswith("/desk/"):  # never redirect off the desk
         target = "/desk/cases"
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    expected = csrf_token(request, f"sign-in\n{nonce}")
+    if not nonce or not hmac.compare_digest(str(form.get("csrf", "")), expected):
+        return _login_page(request, target, "The sign-in form expired; paste the token again.", status_code=403)
     error = None
     try:
         principal: Principal = request.app.state.service.verifier.verify(token) if token else None  # type: ignore[assignment]
@@ -136,17 +157,22 @@ async def login(request: Request) -> Response:
     except HTTPException as refused:
         error = f"The token was refused: {refused.detail}"
     if error:
-        return templates.TemplateResponse(request, "login.html", {"next": target, "error": error}, status_code=401)
+        return _login_page(request, target, error, status_code=401)
     settings = cast(EnforcementSettings, request.app.state.service.settings)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="strict", secure=settings.desk_cookie_secure, path="/desk"
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/desk")
     return response
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    session = request.cookies.get(COOKIE)
+    form = await request.form()
+    if session and not hmac.compare_digest(str(form.get("csrf", "")), csrf_token(request, session)):
+        return RedirectResponse("/desk/cases", status_code=303)  # not from the desk's own page: stay signed in
     response = RedirectResponse("/desk/login", status_code=303)
     response.delete_cookie(COOKIE, path="/desk")
     return response

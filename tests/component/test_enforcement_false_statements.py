@@ -240,7 +240,12 @@ async def _desk(app: FastAPI, role: str, subject: str) -> AsyncIterator[tuple[ht
     """A desk session (its own cookie jar) signed in as `role`, and the CSRF token of the queue page."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as desk:
         token = bearer(role, subject=subject)["Authorization"].removeprefix("Bearer ")
-        signed_in = await desk.post("/desk/login", data={"token": token, "next": "/desk/cases"})
+        form = (await desk.get("/desk/login")).text
+        login_csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form)
+        assert login_csrf is not None
+        signed_in = await desk.post(
+            "/desk/login", data={"token": token, "next": "/desk/cases", "csrf": login_csrf.group(1)}
+        )
         assert signed_in.status_code == 303
         page = await desk.get("/desk/cases")
         assert page.status_code == 200
