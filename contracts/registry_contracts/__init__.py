@@ -5,16 +5,18 @@ Install this package to produce or consume registry events with typed models:
 """
 
 from .envelope import Envelope, EventData, RawEnvelope, new_envelope
+from .events.audit import AuditAnchored
 from .events.common import ComputeInputs, Developer, Tier
 from .events.dead_letter import MessageDeadLettered
 from .events.enforcement import CaseOpened
 from .events.evaluations import EvaluationsPlanned, PlannedRequest, UnassignedDomain
 from .events.intake import RegistrationSubmitted
 from .events.verification import ComputeEstimate, ComputeVerified, VerificationStatus
-from .topics import ALL_TOPICS, TopicDefinition, dead_letter_topic, event_types
+from .topics import ALL_TOPICS, TopicDefinition, audit_anchor_topic, dead_letter_topic, event_types
 
 __all__ = [
     "ALL_TOPICS",
+    "AuditAnchored",
     "CaseOpened",
     "ComputeEstimate",
     "ComputeInputs",
@@ -31,6 +33,7 @@ __all__ = [
     "TopicDefinition",
     "UnassignedDomain",
     "VerificationStatus",
+    "audit_anchor_topic",
     "dead_letter_topic",
     "event_types",
     "new_envelope",

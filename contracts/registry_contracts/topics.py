@@ -1,13 +1,15 @@
 """Every Kafka topic of the registry, from one definition: name, owner, partitions, retention, events.
 
 Topic names are `<producer>.<stream>.v<major>`; a breaking change is a new major on a new topic. Producers
-declare their topics beside their events; this module gathers them, adds a dead-letter topic per consumer.
+declare their topics beside their events; this module gathers them, adds a dead-letter topic per consumer and an
+audit-anchor topic per service.
 """
 
 from __future__ import annotations
 
 from .envelope import EventData
 from .events import enforcement, evaluations, intake, verification
+from .events.audit import AuditAnchored
 from .events.dead_letter import MessageDeadLettered
 from .events.enforcement import ENFORCEMENT_CASES, ENFORCEMENT_STANDING
 from .events.evaluations import EVALUATIONS_OUTCOMES, EVALUATIONS_PLANS, lab_request_topic, lab_result_topic
@@ -30,10 +32,26 @@ def dead_letter_topic(consumer: str) -> TopicDefinition:
     )
 
 
+def audit_anchor_topic(service: str) -> TopicDefinition:
+    """The topic a service publishes its audit chain's anchors on (kept forever: they prove the log's length)."""
+    return TopicDefinition(
+        name=f"{service}.audit-anchors.v1",
+        producer=service,
+        description=f"Where the {service} service's audit chain stood, now and then: its newest position and hash.",
+        events=(AuditAnchored,),
+        partitions=1,
+        retention_ms=FOREVER,
+    )
+
+
 BUSINESS_TOPICS: tuple[TopicDefinition, ...] = (
     intake.TOPICS + verification.TOPICS + evaluations.TOPICS + enforcement.TOPICS
 )
-ALL_TOPICS: tuple[TopicDefinition, ...] = BUSINESS_TOPICS + tuple(dead_letter_topic(c) for c in CONSUMER_SERVICES)
+ALL_TOPICS: tuple[TopicDefinition, ...] = (
+    BUSINESS_TOPICS
+    + tuple(dead_letter_topic(c) for c in CONSUMER_SERVICES)
+    + tuple(audit_anchor_topic(c) for c in CONSUMER_SERVICES)
+)
 
 
 def event_types() -> dict[str, type[EventData]]:

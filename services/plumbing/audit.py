@@ -1,23 +1,30 @@
 """The audit log: every filing, decision and confidential read, append-only and hash-chained.
 
 `record` appends an entry in the caller's transaction (or on its own); `AuditChainer` links entries into the
-chain in the background, one replica at a time; `verify_chain` recomputes the chain and names the first entry
-that does not match. The table and its append-only trigger: plumbing migration 002.
+chain in the background, one replica at a time, and now and then publishes the chain's head on the service's
+audit-anchor topic; `verify_chain` recomputes the chain, names the first entry that does not match, and checks
+an anchor against it. The table and its append-only trigger: plumbing migration 002.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
+import math
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from registry_contracts import AuditAnchored, audit_anchor_topic, new_envelope
+
 from .db import take_turn
+from .outbox import enqueue
 
 log = logging.getLogger(__name__)
 GENESIS = bytes(32)  # the "previous hash" of the first entry
@@ -62,12 +69,26 @@ async def record(
 
 
 class AuditChainer:
-    """Gives unchained entries their place and hash, in batches, one replica at a time (advisory lock)."""
+    """Gives unchained entries their place and hash, in batches, one replica at a time (advisory lock); and,
+    at most every `anchor_seconds`, publishes where the chain stands (AuditAnchored, through the outbox) so the
+    newest entries cannot be removed unnoticed either."""
 
-    def __init__(self, pool: asyncpg.Pool, *, schema: str, batch_size: int = 500, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        schema: str,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        anchor_seconds: float = 60.0,
+    ) -> None:
         self._pool = pool
+        self._service = schema
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
+        self._anchor_seconds = anchor_seconds
+        self._anchored_position = 0
+        self._anchored_at = -math.inf
         self._job = f"audit-chain:{schema}"
 
     async def chain_once(self) -> int:
@@ -79,8 +100,6 @@ class AuditChainer:
                 " WHERE position IS NULL ORDER BY seq LIMIT $1",
                 self._batch_size,
             )
-            if not rows:
-                return 0
             last = await conn.fetchrow(
                 "SELECT position, entry_hash FROM audit_log WHERE position IS NOT NULL ORDER BY position DESC LIMIT 1"
             )
@@ -90,8 +109,19 @@ class AuditChainer:
                 position += 1
                 previous = entry_hash(previous, row, position)
                 placed.append((row["seq"], position, previous))
-            await conn.executemany("UPDATE audit_log SET position = $2, entry_hash = $3 WHERE seq = $1", placed)
+            if placed:
+                await conn.executemany("UPDATE audit_log SET position = $2, entry_hash = $3 WHERE seq = $1", placed)
+            if position > self._anchored_position and time.monotonic() - self._anchored_at >= self._anchor_seconds:
+                await self._anchor(conn, position, previous)
             return len(rows)
+
+    async def _anchor(self, conn: asyncpg.Connection, position: int, head_hash: bytes) -> None:
+        anchored = AuditAnchored(
+            service=self._service, position=position, entry_hash=head_hash.hex(), anchored_at=datetime.now(UTC)
+        )
+        envelope = new_envelope(anchored, subject=self._service)
+        await enqueue(conn, topic=audit_anchor_topic(self._service).name, envelope=envelope)
+        self._anchored_position, self._anchored_at = position, time.monotonic()
 
     async def run(self) -> None:
         """Chain until cancelled; failures are logged and retried (entries wait unchained, never lost)."""
@@ -107,8 +137,14 @@ class AuditChainer:
                 await asyncio.sleep(self._poll_seconds)
 
 
-async def verify_chain(pool: asyncpg.Pool, *, batch_size: int = 5000) -> dict[str, Any]:
-    """Recompute every chained entry's hash in order; report the first that does not match (or a gap)."""
+async def verify_chain(
+    pool: asyncpg.Pool, *, batch_size: int = 5000, anchor: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    """Recompute every chained entry's hash in order; report the first that does not match (or a gap).
+
+    `anchor` (position, hex hash), as published on the service's audit-anchor topic: the chain must still hold
+    that entry with that hash, or entries up to it were removed or rewritten since it was published.
+    """
     previous, expected, checked = GENESIS, 1, 0
     while True:
         rows = await pool.fetch(
@@ -124,7 +160,15 @@ async def verify_chain(pool: asyncpg.Pool, *, batch_size: int = 5000) -> dict[st
         if len(rows) < batch_size:
             break
     unchained = await pool.fetchval("SELECT count(*) FROM audit_log WHERE position IS NULL")
-    return {"intact": True, "entries_checked": checked, "first_broken_position": None, "unchained": unchained}
+    answer: dict[str, Any] = {"intact": True, "entries_checked": checked, "first_broken_position": None}
+    answer["unchained"] = unchained
+    if anchor is not None:
+        position, anchored_hash = anchor
+        held = await pool.fetchval("SELECT encode(entry_hash, 'hex') FROM audit_log WHERE position = $1", position)
+        matches = held is not None and hmac.compare_digest(held, anchored_hash.lower())
+        answer["anchor"] = {"position": position, "found": held is not None, "matches": matches}
+        answer["intact"] = matches
+    return answer
 
 
 async def recent(pool: asyncpg.Pool, *, subject: str | None, action: str | None, limit: int) -> list[dict[str, Any]]:

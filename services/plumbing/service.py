@@ -32,7 +32,7 @@ from . import audit
 from .audit import AuditChainer
 from .auth import Role, TokenVerifier, load_keys, require
 from .db import create_pool, migrate
-from .http import install_problem_handlers, install_request_tracing
+from .http import ProblemError, install_problem_handlers, install_request_tracing
 from .inbox import INFRASTRUCTURE_ERRORS, EventConsumer, IncomingMessage, Subscription
 from .metrics import PROMETHEUS_CONTENT_TYPE, Metric, as_json, as_prometheus, wants_prometheus
 from .outbox import OutboxRelay, outbox_backlog
@@ -199,7 +199,7 @@ def build_service_app(
             counters=state.counters,
         )
         await state.broker.start()
-        chainer = AuditChainer(state.pool, schema=name)
+        chainer = AuditChainer(state.pool, schema=name, anchor_seconds=settings.audit_anchor_seconds)
         tasks = [asyncio.create_task(relay.run(), name=f"{name}-outbox-relay")]
         tasks.append(asyncio.create_task(chainer.run(), name=f"{name}-audit-chainer"))
         tasks += [asyncio.create_task(job(state), name=f"{name}-{job.__name__}") for job in background]
@@ -216,7 +216,8 @@ def build_service_app(
             await state.broker.stop()
             flush_telemetry()
             try:
-                await asyncio.wait_for(state.pool.close(), timeout=10)
+                async with asyncio.timeout(10):  # not wait_for: on 3.11 it can swallow a cancellation
+                    await state.pool.close()
             except TimeoutError:  # a connection still checked out must not hang shutdown
                 log.warning("database pool did not close in 10s; terminating it")
                 state.pool.terminate()
@@ -292,11 +293,19 @@ def build_service_app(
     @app.get(
         "/v1/audit/verify",
         tags=["audit"],
-        summary="Recompute the audit chain; the first broken entry, if any",
+        summary="Recompute the audit chain; the first broken entry, if any; and check an anchor against it",
         dependencies=auditors,
     )
-    async def audit_verify() -> dict[str, Any]:
-        return await audit.verify_chain(state.db)
+    async def audit_verify(
+        position: int | None = Query(default=None, ge=1, description="An anchor's position (AuditAnchored)."),
+        entry_hash: str | None = Query(
+            default=None, pattern=r"^[0-9a-fA-F]{64}$", description="The anchor's entry_hash, hex."
+        ),
+    ) -> dict[str, Any]:
+        if (position is None) != (entry_hash is None):
+            raise ProblemError(422, "Invalid request", "an anchor needs both position and entry_hash")
+        anchor = (position, entry_hash) if position is not None and entry_hash is not None else None
+        return await audit.verify_chain(state.db, anchor=anchor)
 
     if router is not None:
         app.include_router(router)

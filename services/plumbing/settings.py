@@ -49,6 +49,9 @@ class ServiceSettings(BaseModel):
         description="Models applied at the same time (each model in order); keep below db_pool_max.",
     )
     db_pool_max: int = Field(default=10, ge=1)
+    audit_anchor_seconds: float = Field(
+        default=60.0, gt=0, description="Longest time before the audit chain's newest entry is anchored on Kafka."
+    )
     auth_public_keys_file: str | None = Field(default=None, description="PEM file of token-signing public keys.")
     auth_jwks_file: str | None = Field(default=None, description="JWKS document of token-signing keys.")
     auth_issuer: str = Field(default="registry-dev", description="Expected `iss` of bearer tokens.")
