@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .envelope import Envelope, EventData
+from .events.evaluations import lab_request_topic, lab_result_topic
 from .topics import ALL_TOPICS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -30,8 +31,10 @@ def envelope_schema(event: type[EventData]) -> dict[str, Any]:
 
 
 def generated_schemas() -> dict[str, dict[str, Any]]:
-    """Relative path -> schema, for every event type on every topic."""
-    events = {event for topic in ALL_TOPICS for event in topic.events}
+    """Relative path -> schema, for every event type on every topic, the labs' own topics included (a lab
+    writing its client in another language validates against these)."""
+    lab_topics = (lab_request_topic("any-lab"), lab_result_topic("any-lab"))
+    events = {event for topic in (*ALL_TOPICS, *lab_topics) for event in topic.events}
     return {schema_path(e): envelope_schema(e) for e in sorted(events, key=lambda e: e.cloudevents_type())}
 
 
