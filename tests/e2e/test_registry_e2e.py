@@ -15,7 +15,7 @@ import pytest
 from devstack import Infrastructure
 from devstack.services import SERVICE_NAMES, ServiceProcess, kill_service, start_service, stop_services, wait_ready
 from tests.conftest import SERVICE_PORTS, TEST_STATE
-from tests.support import as_registrant, bearer, eventually, registration
+from tests.support import as_registrant, bearer, eventually, prometheus_samples, registration
 
 pytestmark = pytest.mark.e2e
 PORTS = SERVICE_PORTS
@@ -145,3 +145,46 @@ async def test_every_accepted_filing_reaches_every_service_once_despite_sigkill(
         accepted,
     )
     assert cases == decided_cases > 0
+
+
+async def test_a_regulator_request_reaches_the_lab_and_every_service_is_scrapable(
+    infra: Infrastructure, registry: dict[str, ServiceProcess]
+) -> None:
+    body = registration()  # 6.3e24 FLOP: a tier that requires no evaluation by itself
+    async with httpx.AsyncClient(timeout=10) as client:
+        accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body))
+        assert accepted.status_code == 201, accepted.text
+        registry_id = accepted.json()["registry_id"]
+        officer = bearer("officer", subject="officer-e2e")
+
+        async def planned() -> Any:
+            answer = await client.get(f"{URLS['evaluations']}/v1/plans/{registry_id}", headers=officer)
+            return answer.json() if answer.status_code == 200 else None
+
+        assert (await eventually(planned, what="evaluations to know the verified model"))["requests"] == []
+        order = {"reference": f"ORDER-{secrets.token_hex(3)}", "extra_domains": ["cyber_offence"], "reason": "e2e"}
+        requested = await client.post(
+            f"{URLS['evaluations']}/v1/plans/{registry_id}/regulator-requests", json=order, headers=officer
+        )
+        assert requested.status_code == 201, requested.text
+        [request] = requested.json()["requests"]
+        assert request["domain"] == "cyber_offence"
+
+        # The lab sees it (here through its HTTP fallback, which lists what its Kafka topic carries), redacted.
+        lab = bearer("lab", lab=request["lab_id"])
+
+        async def on_the_labs_list() -> Any:
+            answer = await client.get(f"{URLS['evaluations']}/v1/labs/{request['lab_id']}/requests", headers=lab)
+            return next((r for r in answer.json() if r["request_id"] == request["request_id"]), None)
+
+        listed = await eventually(on_the_labs_list, what="the request on the lab's list")
+        assert listed["registry_id"] == registry_id and "developer" not in listed
+
+        for name in SERVICE_NAMES:
+            scraped = await client.get(f"{URLS[name]}/metrics", headers={"Accept": "text/plain"})
+            samples = prometheus_samples(scraped.text)
+            assert samples[f'registry_outbox_backlog{{service="{name}"}}'] >= 0, name
+        planned_now = prometheus_samples(
+            (await client.get(f"{URLS['evaluations']}/metrics", params={"format": "prometheus"})).text
+        )
+        assert planned_now['registry_evaluation_requests{service="evaluations",status="open"}'] >= 1
