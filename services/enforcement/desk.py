@@ -222,9 +222,9 @@ async def _queue_page(
     )
 
 
-@router.post("/findings/false-statements")
-async def false_statement_form(request: Request) -> Response:
-    """The queue page's "Record a false statement" form: the API's finding, by the signed-in officer."""
+async def _officers_form(request: Request, *, refusal: str) -> tuple[Principal, dict[str, str]] | Response:
+    """A posted form from a signed-in officer on the desk's own page, or the page that says why not: sign-in,
+    an expired or forged form (CSRF), or a role that may not do this (`refusal`)."""
     principal = _principal(request)
     if principal is None:
         return _to_login(request)
@@ -232,7 +232,17 @@ async def false_statement_form(request: Request) -> Response:
     if not hmac.compare_digest(form.get("csrf", ""), csrf_token(request, request.cookies[COOKIE])):
         return _page(request, "forbidden.html", principal, status_code=403, reason="The form expired; reload the page.")
     if not principal.has(Role.OFFICER):
-        return _page(request, "forbidden.html", principal, status_code=403, reason="Only officers record findings.")
+        return _page(request, "forbidden.html", principal, status_code=403, reason=refusal)
+    return principal, form
+
+
+@router.post("/findings/false-statements")
+async def false_statement_form(request: Request) -> Response:
+    """The queue page's "Record a false statement" form: the API's finding, by the signed-in officer."""
+    posted = await _officers_form(request, refusal="Only officers record findings.")
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     values = {k: v.strip() for k, v in form.items() if k != "csrf" and v.strip()}
     no_filters: dict[str, str | None] = {"status": None, "rule": None, "assignee": None}
     try:
@@ -338,14 +348,10 @@ def _form_body(kind: str, form: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/cases/{case_id}/{kind}")
 async def case_form(request: Request, case_id: str, kind: str) -> Response:
-    principal = _principal(request)
-    if principal is None:
-        return _to_login(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    if not hmac.compare_digest(form.get("csrf", ""), csrf_token(request, request.cookies[COOKIE])):
-        return _page(request, "forbidden.html", principal, status_code=403, reason="The form expired; reload the page.")
-    if not principal.has(Role.OFFICER):
-        return _page(request, "forbidden.html", principal, status_code=403, reason="Only officers change cases.")
+    posted = await _officers_form(request, refusal="Only officers change cases.")
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     if kind not in FORMS:
         return _page(request, "not_found.html", principal, status_code=404, case_id=case_id)
     try:

@@ -5,6 +5,7 @@ Shared by enforcement's component, integration and browser tests.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -227,3 +228,13 @@ def status_change(rid: str, status: ModelStatus) -> ModelStatusChanged:
         filed_at=NOW,
         rule_profile_id=PROFILE,
     )
+
+
+async def published(state: ServiceState, subject: str, kind: str) -> list[dict[str, Any]]:
+    """The data of every enforcement event of `kind` about `subject` in the outbox, oldest first."""
+    rows = await state.db.fetch(
+        "SELECT payload FROM outbox WHERE aggregateid = $1 AND type = $2 ORDER BY seq",
+        subject,
+        f"registry.enforcement.{kind}.v1",
+    )
+    return [json.loads(r["payload"])["data"] for r in rows]

@@ -5,7 +5,6 @@ retried request has one effect, and each is in the decisions, the outbox and the
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -60,15 +59,6 @@ def _finding(rid: str, **overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
-async def _published(state: ServiceState, subject: str, kind: str) -> list[dict[str, Any]]:
-    rows = await state.db.fetch(
-        "SELECT payload FROM outbox WHERE aggregateid = $1 AND type = $2 ORDER BY seq",
-        subject,
-        f"registry.enforcement.{kind}.v1",
-    )
-    return [json.loads(r["payload"])["data"] for r in rows]
-
-
 async def _audit(client: httpx.AsyncClient, subject: str) -> list[tuple[str, str]]:
     entries = (await client.get("/v1/audit", params={"subject": subject}, headers=ANALYST)).json()
     return [(e["action"], e["actor"]) for e in reversed(entries)]
@@ -107,10 +97,10 @@ async def test_an_officer_opens_a_false_statement_case(service: Any) -> None:
     assert [(d["decision"], d["rule"], d["case_id"], d["source_event_id"]) for d in decisions] == [
         ("case_opened", "false_statement", case["case_id"], body["finding_id"])
     ]
-    (opened,) = await _published(state, rid, "CaseOpened")
+    (opened,) = await ev.published(state, rid, "CaseOpened")
     assert (opened["rule"], opened["evidence_event_id"]) == ("false_statement", body["finding_id"])
     # A false statement questions the record: the model is under review while the case is open.
-    assert [s["standing"] for s in await _published(state, rid, "StandingChanged")] == ["under_review"]
+    assert [s["standing"] for s in await ev.published(state, rid, "StandingChanged")] == ["under_review"]
     assert case["standing"] == "under_review"
     assert await _audit(client, case["case_id"]) == [("decision.case_opened", "officer-ada")]
     (logged,) = (await client.get("/v1/audit", params={"subject": rid}, headers=ANALYST)).json()
@@ -148,7 +138,7 @@ async def test_a_second_finding_on_the_same_model_updates_the_open_case(service:
     assert [c["case_id"] for c in (await client.get("/v1/cases", params={"registry_id": rid})).json()] == [
         case["case_id"]
     ]
-    assert len(await _published(state, rid, "CaseOpened")) == 1
+    assert len(await ev.published(state, rid, "CaseOpened")) == 1
     assert [d["decision"] for d in (await client.get(f"/v1/decisions/{rid}")).json()] == [
         "case_opened",
         "case_updated",
@@ -175,7 +165,7 @@ async def test_a_retried_finding_has_one_effect(service: Any) -> None:
     case = retries[-1].json()["case"]
     assert (case["breach_count"], len(case["timeline"]), len(case["evidence"]), case["row_version"]) == (1, 1, 1, 1)
     assert len((await client.get(f"/v1/decisions/{rid}")).json()) == 1
-    assert len(await _published(state, rid, "CaseOpened")) == 1
+    assert len(await ev.published(state, rid, "CaseOpened")) == 1
     assert await _audit(client, case["case_id"]) == [("decision.case_opened", "officer-ada")]
     assert len(await _audit(client, rid)) == 1
 

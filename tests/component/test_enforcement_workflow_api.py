@@ -3,7 +3,6 @@ problems an officer gets for illegal moves and bad input, and the durable respon
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -51,15 +50,6 @@ async def _post(client: httpx.AsyncClient, case: dict[str, Any], path: str, body
     return response
 
 
-async def _published(state: ServiceState, subject: str, kind: str) -> list[dict[str, Any]]:
-    rows = await state.db.fetch(
-        "SELECT payload FROM outbox WHERE aggregateid = $1 AND type = $2 ORDER BY seq",
-        subject,
-        f"registry.enforcement.{kind}.v1",
-    )
-    return [json.loads(r["payload"])["data"] for r in rows]
-
-
 async def test_a_case_through_every_step_publishes_each_transition(service: Any) -> None:
     state, client = service
     case = await _open_case(state, client)
@@ -98,7 +88,9 @@ async def test_a_case_through_every_step_publishes_each_transition(service: Any)
         "appeal_filed",
         "appeal_decided",
     ]
-    moves = [(c["from_status"], c["to_status"], c["actor"]) for c in await _published(state, rid, "CaseStatusChanged")]
+    moves = [
+        (c["from_status"], c["to_status"], c["actor"]) for c in await ev.published(state, rid, "CaseStatusChanged")
+    ]
     assert moves == [
         ("opened", "triaged", "officer-ada"),
         ("triaged", "notice_issued", "officer-ada"),
@@ -210,10 +202,10 @@ async def test_every_action_is_published_and_suspension_changes_standing(service
         response = await _post(client, case, "actions", body)
         assert response.status_code == 200, response.text
         assert response.json()["action"]["kind"] == body["kind"]
-    taken = await _published(state, rid, "ActionTaken")
+    taken = await ev.published(state, rid, "ActionTaken")
     assert [a["kind"] for a in taken] == [a["kind"] for a in actions]
     assert (taken[2]["amount"], taken[2]["currency"]) == ("750000", "USD")
-    standing = [s["standing"] for s in await _published(state, rid, "StandingChanged")]
+    standing = [s["standing"] for s in await ev.published(state, rid, "StandingChanged")]
     # opened (failed evaluation): under review; suspended; reinstated while the decided case is open: under review
     assert standing == ["under_review", "suspended", "under_review"]
     detail = (await client.get(f"/v1/cases/{case['case_id']}")).json()
@@ -247,7 +239,7 @@ async def test_an_interim_suspension_before_a_decision(service: Any) -> None:
     case = await _open_case(state, client)  # evaluation failed allows an interim suspension
     response = await _post(client, case, "actions", {"kind": "suspension", "reason": "Imminent risk", "interim": True})
     assert response.status_code == 200 and response.json()["action"]["interim"] is True
-    standing = [s["standing"] for s in await _published(state, case["registry_id"], "StandingChanged")]
+    standing = [s["standing"] for s in await ev.published(state, case["registry_id"], "StandingChanged")]
     assert standing == ["under_review", "suspended"]
 
 
@@ -265,7 +257,7 @@ async def test_the_response_deadline_moves_the_case_when_due_once(service: Any) 
     await apply_due_deadlines(state.db, now=later)  # a second pass finds nothing to do for this case
     detail = (await client.get(f"/v1/cases/{case['case_id']}")).json()
     assert [e["kind"] for e in detail["timeline"]].count("response_deadline_passed") == 1
-    moves = [(c["to_status"], c["actor"]) for c in await _published(state, case["registry_id"], "CaseStatusChanged")]
+    moves = [(c["to_status"], c["actor"]) for c in await ev.published(state, case["registry_id"], "CaseStatusChanged")]
     assert moves[-1] == ("ready_for_decision", "system")
     auditor = {"Authorization": bearer("analyst")["Authorization"]}
     logged = (await client.get("/v1/audit", params={"subject": case["case_id"]}, headers=auditor)).json()
@@ -338,10 +330,10 @@ async def test_a_future_dated_suspension_takes_effect_when_due(service: Any) -> 
     starts = datetime.now(UTC) + timedelta(days=2)
     body = {"kind": "suspension", "reason": "From Monday", "effective_at": starts.isoformat()}
     assert (await _post(client, case, "actions", body)).status_code == 200
-    standing = [s["standing"] for s in await _published(state, case["registry_id"], "StandingChanged")]
+    standing = [s["standing"] for s in await ev.published(state, case["registry_id"], "StandingChanged")]
     assert standing == ["under_review"]  # not suspended yet
     await apply_due_deadlines(state.db, now=starts + timedelta(minutes=1))
-    standing = [s["standing"] for s in await _published(state, case["registry_id"], "StandingChanged")]
+    standing = [s["standing"] for s in await ev.published(state, case["registry_id"], "StandingChanged")]
     assert standing == ["under_review", "suspended"]
 
 
