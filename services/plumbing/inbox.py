@@ -123,15 +123,16 @@ class EventConsumer:
         slots = asyncio.Semaphore(max(1, parallelism))
 
         async def apply_in_order(queue: list[tuple[int, IncomingMessage]]) -> None:
-            async with slots:
-                for position, (index, message) in enumerate(queue):
-                    try:
+            applied = 0
+            try:
+                async with slots:
+                    for index, message in queue:
                         outcomes[index] = await self._process_traced(message)
-                    except BaseException:
-                        for _, skipped in queue[position:]:
-                            self.in_flight[skipped.topic] -= 1
-                        raise
-                    self.in_flight[message.topic] -= 1
+                        self.in_flight[message.topic] -= 1
+                        applied += 1
+            finally:  # failed or cancelled (even while waiting for a slot): the rest are no longer in flight
+                for _, left in queue[applied:]:
+                    self.in_flight[left.topic] -= 1
 
         queues = list(by_key.values())
         if len(queues) == 1:

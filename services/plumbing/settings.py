@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:15432/registry"
 DEFAULT_KAFKA = "127.0.0.1:19092"
@@ -68,6 +68,15 @@ class ServiceSettings(BaseModel):
                 values[name] = raw
         values.update(overrides)
         return cls.model_validate(values)
+
+    @model_validator(mode="after")
+    def _connections_left_for_requests(self) -> Self:
+        if self.consumer_parallelism >= self.db_pool_max:
+            raise ValueError(
+                f"consumer_parallelism ({self.consumer_parallelism}) must be below db_pool_max ({self.db_pool_max}):"
+                " the consumer would take every connection and leave none for HTTP requests and background jobs"
+            )
+        return self
 
     @property
     def port(self) -> int:

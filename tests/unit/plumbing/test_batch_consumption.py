@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from services.plumbing.inbox import Disposition, EventConsumer, IncomingMessage
+from services.verification.settings import VerificationSettings
 
 pytestmark = pytest.mark.unit
 
@@ -97,3 +98,19 @@ async def test_one_message_goes_through_the_same_path() -> None:
     consumer = RecordingConsumer()
     assert await consumer.process(_message(7, "A")) is Disposition.PROCESSED
     assert consumer.finished == [7] and consumer.in_flight == {"t": 0}
+
+
+async def test_a_cancelled_batch_leaves_nothing_counted_in_flight() -> None:
+    consumer = RecordingConsumer(delay=10)
+    batch = asyncio.create_task(consumer.process_batch([_message(i, f"k{i}") for i in range(6)], parallelism=2))
+    await asyncio.sleep(0.05)  # two running, four waiting for a slot
+    batch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await batch
+    assert sum(consumer.in_flight.values()) == 0
+
+
+def test_parallelism_must_leave_database_connections_for_requests() -> None:
+    with pytest.raises(ValueError, match=r"consumer_parallelism \(10\) must be below db_pool_max \(10\)"):
+        VerificationSettings.from_env({"CONSUMER_PARALLELISM": "10"})
+    assert VerificationSettings.from_env({"CONSUMER_PARALLELISM": "9"}).consumer_parallelism == 9
