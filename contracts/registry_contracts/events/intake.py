@@ -167,6 +167,22 @@ class UsageReported(EventData):
     context: str | None = Field(default=None, description="Where it was seen (URL, product, platform).")
 
 
+class ModelDesignationChanged(EventData):
+    """The regulator designated a model (at least reportable, whatever its compute), or revoked a designation
+    (after the developer's rebuttal, for instance)."""
+
+    event_type: ClassVar[str] = "ModelDesignationChanged"
+    producer: ClassVar[str] = "intake"
+
+    registry_id: str
+    designation_id: str = Field(description="The decision's filing id, e.g. DES-2026-000001.")
+    designated: bool = Field(description="True: designated from now on; false: the designation is revoked.")
+    reason: str = Field(description="The regulator's grounds, as the developer is told them.")
+    decided_by: str = Field(description="The officer who decided.")
+    decided_at: datetime
+    rule_profile_id: str
+
+
 class FilingKind(StrEnum):
     TRAINING_NOTICE = "training_notice"
     REGISTRATION = "registration"
@@ -202,6 +218,7 @@ INTAKE_FILINGS = TopicDefinition(
         ComputeAttested,
         UsageReported,
         LateFilingRecorded,
+        ModelDesignationChanged,
     ),
     consumers=("verification", "evaluations", "enforcement"),
 )

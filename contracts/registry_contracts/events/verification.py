@@ -58,7 +58,7 @@ class ComputeVerified(EventData):
     trigger: str = Field(
         default="filing",
         description="filing (a registration) | amendment (a new version) | attestation (new evidence for a"
-        " version already verified)",
+        " version already verified) | designation (the regulator designated the model or revoked it)",
     )
 
 
