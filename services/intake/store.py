@@ -158,6 +158,15 @@ async def set_status(conn: asyncpg.Connection, registry_id: str, status: str) ->
     await conn.execute("UPDATE models SET status = $2 WHERE registry_id = $1", registry_id, status)
 
 
+async def set_designation(conn: asyncpg.Connection, registry_id: str, *, designated: bool, designation_id: str) -> None:
+    await conn.execute(
+        "UPDATE models SET designated = $2, designation_id = $3 WHERE registry_id = $1",
+        registry_id,
+        designated,
+        designation_id,
+    )
+
+
 async def first_submitted_at(conn: asyncpg.Connection, registry_id: str) -> datetime | None:
     value: datetime | None = await conn.fetchval(
         "SELECT submitted_at FROM model_versions WHERE registry_id = $1 AND version = 1", registry_id
@@ -171,9 +180,10 @@ async def get_version(
     """A model joined with one of its versions (None: the current one)."""
     return await db.fetchrow(
         "SELECT m.registry_id, m.organisation_id, m.model_name, m.current_version, m.standing, m.status, m.tier,"
-        " m.standing_reasons, m.cumulative_training_flop, v.version, v.kind, v.filing, v.late, v.submitted_at,"
-        " v.restricted FROM models m JOIN model_versions v ON v.registry_id = m.registry_id"
-        " AND v.version = coalesce($2, m.current_version) WHERE m.registry_id = $1",
+        " m.standing_reasons, m.cumulative_training_flop, m.designated, m.designation_id, v.version, v.kind,"
+        " v.filing, v.late, v.submitted_at, v.restricted FROM models m"
+        " JOIN model_versions v ON v.registry_id = m.registry_id AND v.version = coalesce($2, m.current_version)"
+        " WHERE m.registry_id = $1",
         registry_id,
         version,
     )

@@ -27,7 +27,7 @@ async def test_numbers_carry_on_from_the_counters_of_an_existing_registry(
         assert await migrate(pool, schema=schema, directory=tmp_path) == [1, 2]
         await pool.execute("INSERT INTO registry_id_sequences (year, last_value) VALUES (2025, 41), (2026, 7)")
         await pool.execute("INSERT INTO filing_sequences (prefix, year, last_value) VALUES ('TN', 2026, 3)")
-        assert await migrate(pool, schema=schema, directory=MIGRATIONS) == [3]
+        assert await migrate(pool, schema=schema, directory=MIGRATIONS) == [3, 4]
         assert await pool.fetchval("SELECT next_number('registry', 2025)") == 42
         assert await pool.fetchval("SELECT next_number('registry', 2026)") == 8
         assert await pool.fetchval("SELECT next_number('TN', 2026)") == 4

@@ -46,7 +46,7 @@ from .registrations import IdempotencyKey
 router = APIRouter()
 
 
-async def _filing_id(conn: asyncpg.Connection, prefix: str, now: datetime) -> str:
+async def new_filing_id(conn: asyncpg.Connection, prefix: str, now: datetime) -> str:
     return format_registry_id(prefix, now.year, await store.next_filing_sequence(conn, prefix, now.year))
 
 
@@ -74,11 +74,11 @@ async def _late(
     state.counters.add("late_filings_recorded")
 
 
-def _record(event: EventData, **extra: Any) -> dict[str, Any]:
+def filing_record(event: EventData, **extra: Any) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude_none=True) | extra
 
 
-async def _owned_model(conn: asyncpg.Connection, caller: Principal, registry_id: str) -> asyncpg.Record:
+async def owned_model(conn: asyncpg.Connection, caller: Principal, registry_id: str) -> asyncpg.Record:
     model = await store.lock_model(conn, registry_id)
     if model is None or model["organisation_id"] != caller.organisation_id:
         raise not_found(f"model is registered as {registry_id}")
@@ -97,7 +97,7 @@ async def submit_training_notice(
     state = service(request)
 
     async def work(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
-        notice_id = await _filing_id(conn, "TN", now)
+        notice_id = await new_filing_id(conn, "TN", now)
         sequence = await store.next_registry_sequence(conn, now.year)
         registry_id = format_registry_id(settings_of(state).registry_id_prefix, now.year, sequence)
         deadline = training_notice_deadline(body.threshold_crossed_on, now, state.profile)
@@ -111,7 +111,7 @@ async def submit_training_notice(
             kind="training_notice",
             organisation_id=body.developer.organisation_id,
             registry_id=registry_id,
-            record=_record(event, kind="training_notice"),
+            record=filing_record(event, kind="training_notice"),
             restricted=None,
             late=deadline.late,
             event_id=envelope.id,
@@ -166,8 +166,8 @@ async def submit_status_change(
     state = service(request)
 
     async def work(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
-        model = await _owned_model(conn, caller, registry_id)
-        filing_id = await _filing_id(conn, "ST", now)
+        model = await owned_model(conn, caller, registry_id)
+        filing_id = await new_filing_id(conn, "ST", now)
         event = ModelStatusChanged(
             registry_id=registry_id,
             status=body.status,
@@ -183,7 +183,7 @@ async def submit_status_change(
             assert registered_at is not None
             deadline = deployment_deadline(registered_at, body.effective_date, state.profile)
             late = deadline.late
-        record = _record(event, kind="status_change", filing_id=filing_id, late=late)
+        record = filing_record(event, kind="status_change", filing_id=filing_id, late=late)
         await store.insert_filing(
             conn,
             filing_id=filing_id,
@@ -250,8 +250,8 @@ async def submit_incident(
         errors = not_in_future({"discovered_at": body.discovered_at}, now=now)
         if errors:
             raise invalid(errors)
-        model = await _owned_model(conn, caller, registry_id)
-        incident_id = await _filing_id(conn, "INC", now)
+        model = await owned_model(conn, caller, registry_id)
+        incident_id = await new_filing_id(conn, "INC", now)
         deadline = incident_deadline(body.discovered_at, body.imminent_risk, now, state.profile)
         event = incident_reported(
             body,
@@ -269,7 +269,7 @@ async def submit_incident(
             kind="incident_report",
             organisation_id=model["organisation_id"],
             registry_id=registry_id,
-            record=_record(
+            record=filing_record(
                 event, kind="incident_report", due_at=deadline.due_at.isoformat(), restricted_fields=sorted(restricted)
             ),
             restricted=sealer_of(state).seal(restricted, bound_to=incident_id),
@@ -330,7 +330,7 @@ async def submit_attestation(
                 )
         if errors:
             raise invalid(errors)
-        attestation_id = await _filing_id(conn, "ATT", now)
+        attestation_id = await new_filing_id(conn, "ATT", now)
         event = compute_attested(body, attestation_id=attestation_id, provider_id=provider_id, attested_at=now)
         envelope = new_envelope(event, subject=f"org:{body.customer.organisation_id}")
         await store.insert_filing(
@@ -339,7 +339,7 @@ async def submit_attestation(
             kind="compute_attestation",
             organisation_id=provider_id,
             registry_id=body.registry_id,
-            record=_record(event, kind="compute_attestation"),
+            record=filing_record(event, kind="compute_attestation"),
             restricted=None,
             late=False,
             event_id=envelope.id,
@@ -415,7 +415,7 @@ async def record_usage(
         matches = await store.standing_rows_by_name(conn, developer_name, model_name)
         known = matches[0] if matches else None
     resolved = known["registry_id"] if known is not None else None
-    report_id = await _filing_id(conn, "USE", now)
+    report_id = await new_filing_id(conn, "USE", now)
     event = usage_reported(
         report_id=report_id,
         source=source,
@@ -433,7 +433,7 @@ async def record_usage(
         kind=source,
         organisation_id=reporter_organisation,
         registry_id=resolved,
-        record=_record(event, kind=source),
+        record=filing_record(event, kind=source),
         restricted=None,
         late=False,
         event_id=envelope.id,

@@ -33,6 +33,8 @@ def _model_view(state: ServiceState, caller: Principal, row: asyncpg.Record) -> 
         "standing": row["standing"],
         "status": row["status"],
         "tier": row["tier"],
+        "designated": row["designated"],  # by the regulator; the decision: GET /v1/filings/{designation_id}
+        "designation_id": row["designation_id"],
         "late": row["late"],
         "submitted_at": row["submitted_at"].isoformat(),
         "filing": filing,

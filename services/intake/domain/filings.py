@@ -77,6 +77,23 @@ class StatusChangeRequest(_Strict):
     effective_date: date
 
 
+class DesignationRequest(_Strict):
+    """The regulator's decision on a model's designation (officers)."""
+
+    designated: bool = Field(description="true: designate the model; false: revoke its designation.")
+    reason: str = Field(
+        min_length=1, max_length=4000, pattern=r"\S", description="The grounds, as the developer will read them."
+    )
+
+
+class RebuttalRequest(_Strict):
+    """The developer's answer to a designation, for the officers who decide whether it stands."""
+
+    arguments: str = Field(
+        min_length=1, max_length=20_000, pattern=r"\S", description="Why the designation should be revoked."
+    )
+
+
 class IncidentCategory(StrEnum):
     SERIOUS_INJURY_OR_DEATH = "serious_injury_or_death"
     CBRN_MISUSE = "cbrn_misuse"
