@@ -91,7 +91,7 @@ def prepare(stored: StoredDeclaration) -> PreparedDeclaration:
         declared_training_flop=filing.compute.declared_training_flop,
         trained_mainly_on_biological_sequences=filing.compute.trained_mainly_on_biological_sequences,
         base_model_training_flop=filing.base_model_training_flop,
-        designated=filing.designated,
+        designated=stored.designated,  # the filing's flag, or the regulator's decision in force (handlers.py)
         registry_id=filing.registry_id,
         **_inputs(filing.compute),
     )
@@ -219,6 +219,7 @@ def unverifiable_event(
     run: int,
     trigger: str,
     now: datetime,
+    notes: tuple[str, ...] = (),
 ) -> ComputeVerified:
     """A declaration the estimators cannot use is insufficient evidence, said plainly, never a crash."""
     filing = stored.filing
@@ -240,7 +241,8 @@ def unverifiable_event(
         tolerance_factor=0.0,
         declared_tier=Tier(tier.value),
         verified_tier=Tier(tier.value),
-        explanation=f"Declared {format_flop(declared)} FLOP could not be checked: {error}.",
+        explanation=f"Declared {format_flop(declared)} FLOP could not be checked: {error}."
+        + "".join(f" Note: {n}." for n in notes),
         planned_deployment_date=filing.get("planned_deployment_date"),
         verified_at=now,
         rule_profile_id=profile.id,

@@ -9,9 +9,11 @@ from typing import Any
 import asyncpg
 
 from registry_contracts import ComputeVerified, Envelope
-from registry_contracts.events.intake import ComputeAttested, TrainingNoticeFiled
+from registry_contracts.events.intake import ComputeAttested, ModelDesignationChanged, TrainingNoticeFiled
 from registry_contracts.topics import VERIFICATION_OUTCOMES
 from services.plumbing.outbox import enqueue
+
+from .domain import DesignationDecision, DesignationEffect
 
 MAX_OUTCOMES_LISTED = 1000
 
@@ -45,6 +47,14 @@ async def lock_organisation(conn: asyncpg.Connection, organisation_id: str) -> N
     partitions, different replicas); whichever commits second then sees the first, so neither misses it.
     """
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verification-org:' || $1))", organisation_id)
+
+
+async def lock_model(conn: asyncpg.Connection, registry_id: str) -> None:
+    """Serialise a model's filings and the regulator's designation decisions until the transaction ends.
+
+    Taken after `lock_organisation` wherever both are taken, so that a registration and a designation handled at
+    the same moment cannot both miss each other (whichever commits second sees the first)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verification-model:' || $1))", registry_id)
 
 
 async def save_declaration(
@@ -111,6 +121,15 @@ async def declarations_of_organisation(
     return [_declaration(r) for r in rows]
 
 
+async def latest_declaration(conn: asyncpg.Connection, registry_id: str) -> StoredDeclaration | None:
+    """The newest version of a model that verification holds, if any."""
+    row = await conn.fetchrow(
+        f"SELECT {_DECLARATION_COLUMNS} FROM declarations WHERE registry_id = $1 ORDER BY version DESC LIMIT 1",
+        registry_id,
+    )
+    return _declaration(row) if row else None
+
+
 async def latest_run(conn: asyncpg.Connection, registry_id: str, version: int) -> LatestRun | None:
     row = await conn.fetchrow(
         "SELECT version, run, verified_flop, outcome -> 'details' ->> 'verified_by' AS verified_by"
@@ -173,6 +192,54 @@ async def training_notices_of_model(conn: asyncpg.Connection, registry_id: str) 
         "SELECT notice FROM training_notices WHERE registry_id = $1 ORDER BY received_at, notice_id", registry_id
     )
     return [TrainingNoticeFiled.model_validate_json(r["notice"]) for r in rows]
+
+
+async def designation_in_force(conn: asyncpg.Connection, registry_id: str) -> DesignationDecision | None:
+    """The regulator's decision in force for a model (None when the regulator never decided about it)."""
+    row = await conn.fetchrow(
+        "SELECT d.designation_id, d.designated, d.reason, d.decided_by, d.decided_at FROM model_designations m"
+        " JOIN designation_decisions d USING (designation_id) WHERE m.registry_id = $1",
+        registry_id,
+    )
+    if row is None:
+        return None
+    return DesignationDecision(
+        designation_id=row["designation_id"],
+        designated=row["designated"],
+        reason=row["reason"],
+        decided_by=row["decided_by"],
+        decided_at=row["decided_at"],
+    )
+
+
+async def save_designation_decision(
+    conn: asyncpg.Connection, decision: ModelDesignationChanged, *, event_id: Any, effect: DesignationEffect
+) -> bool:
+    """Keep a designation decision with what it did; False when its id is already known (sent again)."""
+    inserted = await conn.fetchval(
+        "INSERT INTO designation_decisions (designation_id, registry_id, designated, reason, decided_by, decided_at,"
+        " rule_profile_id, event_id, effect) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (designation_id) DO NOTHING RETURNING true",
+        decision.designation_id,
+        decision.registry_id,
+        decision.designated,
+        decision.reason,
+        decision.decided_by,
+        decision.decided_at,
+        decision.rule_profile_id,
+        event_id,
+        effect.value,
+    )
+    return bool(inserted)
+
+
+async def put_designation_in_force(conn: asyncpg.Connection, registry_id: str, designation_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO model_designations (registry_id, designation_id) VALUES ($1, $2) ON CONFLICT (registry_id)"
+        " DO UPDATE SET designation_id = excluded.designation_id, updated_at = now()",
+        registry_id,
+        designation_id,
+    )
 
 
 async def save_outcome(

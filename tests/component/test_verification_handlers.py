@@ -1,6 +1,7 @@
 """Verification's handlers on the real database: each filing type delivered twice has one effect, attestations
 are used whichever arrives first, unknown chips and unusable inputs are insufficient evidence (never a crash),
-and an extra chip catalogue from CHIP_CATALOGUE_EXTRA is used end to end."""
+an extra chip catalogue from CHIP_CATALOGUE_EXTRA is used end to end, and the regulator's designation of a model
+re-verifies it (or waits for its registration) and stays with its amendments."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.component.verification_support import (
     ATTESTED_FLOP,
     amendment,
     attestation,
+    designation,
     developer,
     registration,
     training_notice,
@@ -299,3 +301,173 @@ async def test_bad_or_unauthorised_requests_are_refused_clearly(
     assert anonymous.status_code == 401
     unknown = await client.get("/v1/verifications/FMR-0000-000000")
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/problem+json"
+
+
+# The regulator's designation (ModelDesignationChanged): 7e9 parameters x 1.5e13 tokens = 6.3e23 FLOP, below.
+BELOW = {"declared": 6.3e23, "parameters": 7e9, "training_tokens": 1.5e13}
+
+
+async def audited(app: FastAPI, registry_id: str) -> list[dict[str, Any]]:
+    """The verdicts verification logged for a model, oldest first."""
+    rows = await _state(app).db.fetch(
+        "SELECT detail FROM audit_log WHERE subject = $1 AND action = 'decision.compute_verified' ORDER BY seq",
+        registry_id,
+    )
+    return [json.loads(r["detail"]) for r in rows]
+
+
+async def published(app: FastAPI, registry_id: str) -> list[dict[str, Any]]:
+    """The ComputeVerified events waiting in the outbox for a model, oldest first."""
+    rows = await _state(app).db.fetch("SELECT payload FROM outbox WHERE aggregateid = $1 ORDER BY seq", registry_id)
+    return [json.loads(r["payload"])["data"] for r in rows]
+
+
+async def test_a_designation_makes_a_model_below_the_thresholds_reportable_and_a_revocation_undoes_it(
+    verification: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = verification
+    filing = registration(developer(), **BELOW)
+    await deliver(app, filing, filing.registry_id)
+    designated = designation(filing.registry_id, reason="systemic reach across the EU market")
+    await deliver(app, designated, filing.registry_id, times=2)
+
+    first, second = await runs(client, filing.registry_id)
+    assert (first["trigger"], first["verified_tier"]) == ("filing", "below")
+    assert (second["version"], second["run"], second["trigger"]) == (1, 2, "designation")
+    assert (second["status"], second["declared_tier"], second["verified_tier"]) == (
+        "consistent",
+        "reportable",
+        "reportable",
+    )
+    assert (
+        f"designated by the regulator ({designated.designation_id} by officer-1 on 2026-05-02: systemic reach across"
+        " the EU market): at least reportable regardless of compute" in second["explanation"]
+    )
+    assert (
+        "designated by the regulator: at least reportable regardless of compute"
+        in (second["outcome"]["details"]["verified_tier_reasons"])
+    )
+    events = await published(app, filing.registry_id)
+    assert [(e["run"], e["trigger"], e["verified_tier"]) for e in events] == [
+        (1, "filing", "below"),
+        (2, "designation", "reportable"),
+    ]
+
+    revoked = designation(filing.registry_id, designated=False, days_after=30, reason="rebuttal upheld")
+    await deliver(app, revoked, filing.registry_id, times=2)
+    third = (await runs(client, filing.registry_id))[-1]
+    assert (third["run"], third["trigger"], third["verified_tier"]) == (3, "designation", "below")
+    assert f"designation revoked by the regulator ({revoked.designation_id}" in third["explanation"]
+    assert "the tier follows the compute" in third["explanation"]
+    assert len(await published(app, filing.registry_id)) == 3
+
+    verdicts = await audited(app, filing.registry_id)  # one audit entry per verdict, the designation named
+    assert [(v["run"], v["trigger"], v["verified_tier"], v.get("designation_id")) for v in verdicts] == [
+        (1, "filing", "below", None),
+        (2, "designation", "reportable", designated.designation_id),
+        (3, "designation", "below", revoked.designation_id),
+    ]
+    recorded = "SELECT array_agg(event_id::text ORDER BY run) FROM verifications WHERE registry_id = $1"
+    assert [v["event_id"] for v in verdicts] == await _state(app).db.fetchval(recorded, filing.registry_id)
+
+
+async def test_a_decision_that_changes_nothing_has_no_effect(verification: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    app, client = verification
+    filing = registration(developer(), **BELOW)
+    await deliver(app, filing, filing.registry_id)
+    first = designation(filing.registry_id, days_after=1)
+    await deliver(app, first, filing.registry_id)
+    # Another decision saying the same, and one decided before the decision in force (arriving late): kept only.
+    await deliver(app, designation(filing.registry_id, days_after=2), filing.registry_id)
+    await deliver(app, designation(filing.registry_id, designated=False, days_after=0), filing.registry_id)
+    assert [(r["run"], r["trigger"]) for r in await runs(client, filing.registry_id)] == [
+        (1, "filing"),
+        (2, "designation"),
+    ]
+    assert len(await audited(app, filing.registry_id)) == 2
+    effects = await _state(app).db.fetch(
+        "SELECT designation_id, effect FROM designation_decisions WHERE registry_id = $1 ORDER BY received_at",
+        filing.registry_id,
+    )
+    assert [e["effect"] for e in effects] == ["applied", "unchanged", "outdated"]
+    in_force = "SELECT designation_id FROM model_designations WHERE registry_id = $1"
+    assert await _state(app).db.fetchval(in_force, filing.registry_id) == first.designation_id
+
+
+async def test_a_revocation_overrides_the_registrations_own_flag(
+    verification: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = verification
+    filing = registration(developer(), **BELOW).model_copy(update={"designated": True})
+    await deliver(app, filing, filing.registry_id)
+    await deliver(app, designation(filing.registry_id, designated=False), filing.registry_id)
+    first, second = await runs(client, filing.registry_id)
+    assert (first["verified_tier"], second["trigger"], second["verified_tier"]) == (
+        "reportable",
+        "designation",
+        "below",
+    )
+
+
+async def test_a_designation_before_the_registration_is_kept_and_applied_when_it_arrives(
+    verification: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = verification
+    filing = registration(developer(), **BELOW)
+    early = designation(filing.registry_id)
+    await deliver(app, early, filing.registry_id, times=2)
+    assert await count(app, "SELECT count(*) FROM verifications WHERE registry_id = $1", filing.registry_id) == 0
+    assert await count(app, "SELECT count(*) FROM outbox WHERE aggregateid = $1", filing.registry_id) == 0
+    kept = "SELECT count(*) FROM designation_decisions WHERE registry_id = $1 AND effect = 'applied'"
+    assert await count(app, kept, filing.registry_id) == 1
+
+    await deliver(app, filing, filing.registry_id, times=2)
+    (only,) = await runs(client, filing.registry_id)
+    assert (only["run"], only["trigger"], only["verified_tier"]) == (1, "filing", "reportable")
+    assert f"designated by the regulator ({early.designation_id}" in only["explanation"]
+    assert [(v["run"], v["trigger"]) for v in await audited(app, filing.registry_id)] == [(1, "filing")]
+
+
+async def test_an_amendment_after_a_designation_stays_designated(
+    verification: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = verification
+    base = registration(developer(), **BELOW)
+    await deliver(app, base, base.registry_id)
+    await deliver(app, designation(base.registry_id), base.registry_id)
+    await deliver(app, amendment(base, own=1e22), base.registry_id, times=2)
+    amended = (await runs(client, base.registry_id))[-1]
+    assert (amended["version"], amended["run"], amended["trigger"]) == (2, 1, "amendment")
+    assert amended["verified_tier"] == "reportable"
+    assert "at least reportable regardless of compute" in amended["explanation"]
+    kept = "SELECT count(*) FROM declarations WHERE registry_id = $1 AND version = 2 AND designated"
+    assert await count(app, kept, base.registry_id) == 1
+
+    # A revocation re-verifies the latest version, not the registration.
+    await deliver(app, designation(base.registry_id, designated=False, days_after=30), base.registry_id)
+    latest = (await runs(client, base.registry_id))[-1]
+    assert (latest["version"], latest["run"], latest["trigger"], latest["verified_tier"]) == (
+        2,
+        2,
+        "designation",
+        "below",
+    )
+    assert await count(app, "SELECT count(*) FROM verifications WHERE registry_id = $1", base.registry_id) == 4
+
+
+async def test_a_designation_applies_to_a_declaration_that_cannot_be_checked(
+    verification: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = verification
+    filing = registration(developer(), declared=1e22, number_format="FP7")
+    await deliver(app, filing, filing.registry_id)
+    decided = designation(filing.registry_id)
+    await deliver(app, decided, filing.registry_id)
+    first, second = await runs(client, filing.registry_id)
+    assert (first["verified_tier"], second["status"], second["verified_tier"]) == (
+        "below",
+        "insufficient_evidence",
+        "reportable",
+    )
+    assert "could not be checked: number_format: unknown number format 'FP7'" in second["explanation"]
+    assert f"Note: designated by the regulator ({decided.designation_id}" in second["explanation"]

@@ -7,11 +7,17 @@ utilisation is 1e7 x 3600 s x 989.4e12 FLOP/s (the catalogue's dense BF16 peak) 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from registry_contracts import ComputeInputs, Developer, RegistrationSubmitted
-from registry_contracts.events.intake import AmendmentKind, AmendmentSubmitted, ComputeAttested, TrainingNoticeFiled
+from registry_contracts.events.intake import (
+    AmendmentKind,
+    AmendmentSubmitted,
+    ComputeAttested,
+    ModelDesignationChanged,
+    TrainingNoticeFiled,
+)
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 PROFILE = "baseline-2026-01"
@@ -94,5 +100,20 @@ def training_notice(dev: Developer, registry_id: str, *, planned: float) -> Trai
         planned_start=TRAINING_START,
         planned_end=TRAINING_END,
         filed_at=NOW,
+        rule_profile_id=PROFILE,
+    )
+
+
+def designation(
+    registry_id: str, *, designated: bool = True, days_after: int = 1, reason: str = "systemic reach"
+) -> ModelDesignationChanged:
+    """The regulator's decision about a model, `days_after` days after NOW (later decisions: more days)."""
+    return ModelDesignationChanged(
+        registry_id=registry_id,
+        designation_id=fresh_id("DES"),
+        designated=designated,
+        reason=reason,
+        decided_by="officer-1",
+        decided_at=NOW + timedelta(days=days_after),
         rule_profile_id=PROFILE,
     )

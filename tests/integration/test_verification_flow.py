@@ -1,19 +1,23 @@
 """Filings through intake (in-process, real HTTP handlers) to verification over real Kafka and PostgreSQL, and the
-ComputeVerified events verification publishes, read back from Kafka: registration, amendment, attestation."""
+ComputeVerified events verification publishes, read back from Kafka: registration, amendment, attestation, and the
+regulator's designation of a model (a ModelDesignationChanged on intake.filings.v1)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from devstack import Infrastructure
-from registry_contracts.topics import VERIFICATION_OUTCOMES
+from registry_contracts import new_envelope
+from registry_contracts.events.intake import ModelDesignationChanged
+from registry_contracts.topics import INTAKE_FILINGS, VERIFICATION_OUTCOMES
 from services.intake.app import create_app as intake_app
 from services.intake.settings import IntakeSettings
 from services.verification.app import create_app as verification_app
@@ -39,7 +43,7 @@ async def registry(infra: Infrastructure) -> AsyncIterator[dict[str, Any]]:
     try:
         async with running(*apps) as (intake, verification):
             verification.headers.update(bearer("officer"))
-            yield {"intake": intake, "verification": verification, "outcomes": consumer}
+            yield {"intake": intake, "verification": verification, "outcomes": consumer, "infra": infra}
     finally:
         await consumer.stop()
 
@@ -133,3 +137,51 @@ async def test_registration_amendment_and_attestation_each_publish_a_verificatio
         "/v1/attestations", params={"organisation_id": developer["organisation_id"]}
     )
     assert listed.json()["attestations"][0]["used_by"] == [{"registry_id": registry_id, "version": 1, "run": 2}]
+
+
+async def test_a_designation_on_kafka_makes_a_model_below_the_thresholds_reportable(registry: dict[str, Any]) -> None:
+    intake: httpx.AsyncClient = registry["intake"]
+    suffix = uuid.uuid4().hex[:8]
+    developer = {"organisation_id": f"org-{suffix}", "legal_name": f"Designated {suffix} Ltd", "country": "GB"}
+    body = {
+        "developer": developer,
+        "model_name": f"small-{suffix}",
+        "compute": {"declared_training_flop": 6 * 7e9 * TOKENS, "parameters": 7e9, "training_tokens": TOKENS},
+    }  # 6.3e23 FLOP: below every threshold
+    accepted = await intake.post(
+        "/v1/registrations", json=body, headers=bearer("registrant", org=developer["organisation_id"])
+    )
+    assert accepted.status_code == 201, accepted.text
+    registry_id = accepted.json()["registry_id"]
+    seen: list[dict[str, Any]] = []
+    check = _published(registry["outcomes"], registry_id, seen)
+    (filed,) = await eventually(check, what="the registration's ComputeVerified on Kafka")
+    assert (filed["data"]["trigger"], filed["data"]["verified_tier"]) == ("filing", "below")
+
+    decision = ModelDesignationChanged(
+        registry_id=registry_id,
+        designation_id=f"DES-{suffix}",
+        designated=True,
+        reason="systemic reach across the EU market",
+        decided_by="officer-1",
+        decided_at=datetime.now(UTC),
+        rule_profile_id="baseline-2026-01",
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=registry["infra"].bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        envelope = new_envelope(decision, subject=registry_id)
+        await producer.send_and_wait(INTAKE_FILINGS.name, envelope.model_dump_json().encode(), key=registry_id.encode())
+    finally:
+        await producer.stop()
+
+    async def two() -> list[dict[str, Any]] | None:
+        events = await check()
+        return events if len(events) >= 2 else None
+
+    designated = (await eventually(two, what="the designation's ComputeVerified on Kafka"))[1]
+    assert designated["causationid"] == str(envelope.id)
+    data = designated["data"]
+    assert (data["version"], data["run"], data["trigger"]) == (1, 2, "designation")
+    assert (data["declared_tier"], data["verified_tier"]) == ("reportable", "reportable")
+    assert f"designated by the regulator (DES-{suffix} by officer-1" in data["explanation"]

@@ -20,6 +20,12 @@ from services.verification.domain.chips import (
     parse_number_format,
 )
 from services.verification.domain.declaration import ComputeAttestation, ComputeDeclaration
+from services.verification.domain.designation import (
+    DesignationDecision,
+    DesignationEffect,
+    designation_effect,
+    designation_note,
+)
 from services.verification.domain.errors import UnknownNumberFormatError, VerificationInputError
 from services.verification.domain.estimate import ComputeEstimate, EstimateMethod, format_factor, format_flop
 from services.verification.domain.estimators import estimate_from_architecture, estimate_from_hardware
@@ -51,6 +57,8 @@ __all__ = [
     "ComputeAttestation",
     "ComputeDeclaration",
     "ComputeEstimate",
+    "DesignationDecision",
+    "DesignationEffect",
     "EstimateComparison",
     "EstimateMethod",
     "ModificationDecision",
@@ -67,6 +75,8 @@ __all__ = [
     "classify_tier",
     "classify_tier_from_figures",
     "cumulative_training_flop",
+    "designation_effect",
+    "designation_note",
     "estimate_from_architecture",
     "estimate_from_attestations",
     "estimate_from_hardware",
