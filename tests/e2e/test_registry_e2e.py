@@ -188,3 +188,36 @@ async def test_a_regulator_request_reaches_the_lab_and_every_service_is_scrapabl
             (await client.get(f"{URLS['evaluations']}/metrics", params={"format": "prometheus"})).text
         )
         assert planned_now['registry_evaluation_requests{service="evaluations",status="open"}'] >= 1
+
+
+async def test_a_designated_model_is_re_verified_and_gets_the_evaluations_its_new_tier_requires(
+    infra: Infrastructure, registry: dict[str, ServiceProcess]
+) -> None:
+    body = registration()  # 6.3e24 FLOP: below the reportable threshold, so no evaluation is required
+    async with httpx.AsyncClient(timeout=10) as client:
+        accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body))
+        assert accepted.status_code == 201, accepted.text
+        registry_id = accepted.json()["registry_id"]
+        officer = bearer("officer", subject="officer-e2e")
+
+        async def plans() -> Any:
+            answer = await client.get(f"{URLS['evaluations']}/v1/plans/{registry_id}", headers=officer)
+            return answer.json() if answer.status_code == 200 else None
+
+        assert (await eventually(plans, what="the first plan"))["requests"] == []
+        designated = await client.post(
+            f"{URLS['intake']}/v1/registrations/{registry_id}/designation",
+            json={"designated": True, "reason": "general-purpose reach"},
+            headers=officer,
+        )
+        assert designated.status_code == 201, designated.text
+
+        async def reportable_domains_requested() -> Any:
+            planned = await plans()
+            domains = sorted(r["domain"] for r in planned["requests"]) if planned else []
+            return domains or None
+
+        domains = await eventually(reportable_domains_requested, what="the designated model's evaluations")
+        assert domains == ["chem_bio", "cyber_offence", "safeguard_robustness"]  # the reportable tier's
+        verified = await client.get(f"{URLS['verification']}/v1/verifications/{registry_id}", headers=officer)
+        assert "designat" in verified.text
