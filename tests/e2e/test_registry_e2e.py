@@ -20,6 +20,7 @@ from tests.support import as_registrant, bearer, eventually, prometheus_samples,
 pytestmark = pytest.mark.e2e
 PORTS = SERVICE_PORTS
 URLS = {name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+OFFICER = bearer("officer", subject="officer-e2e")
 LAB = {
     "lab_id": "e2e-lab",
     "name": "End-to-end Lab",
@@ -147,24 +148,30 @@ async def test_every_accepted_filing_reaches_every_service_once_despite_sigkill(
     assert cases == decided_cases > 0
 
 
+async def _plans(client: httpx.AsyncClient, registry_id: str) -> Any:
+    answer = await client.get(f"{URLS['evaluations']}/v1/plans/{registry_id}", headers=OFFICER)
+    return answer.json() if answer.status_code == 200 else None
+
+
+async def _below_thresholds_and_planned(client: httpx.AsyncClient) -> str:
+    """A registration of 6.3e24 FLOP (a tier that requires no evaluation by itself), once evaluations knows it."""
+    body = registration()
+    accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body))
+    assert accepted.status_code == 201, accepted.text
+    registry_id: str = accepted.json()["registry_id"]
+    first = await eventually(lambda: _plans(client, registry_id), what="evaluations to know the verified model")
+    assert first["requests"] == []
+    return registry_id
+
+
 async def test_a_regulator_request_reaches_the_lab_and_every_service_is_scrapable(
     infra: Infrastructure, registry: dict[str, ServiceProcess]
 ) -> None:
-    body = registration()  # 6.3e24 FLOP: a tier that requires no evaluation by itself
     async with httpx.AsyncClient(timeout=10) as client:
-        accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body))
-        assert accepted.status_code == 201, accepted.text
-        registry_id = accepted.json()["registry_id"]
-        officer = bearer("officer", subject="officer-e2e")
-
-        async def planned() -> Any:
-            answer = await client.get(f"{URLS['evaluations']}/v1/plans/{registry_id}", headers=officer)
-            return answer.json() if answer.status_code == 200 else None
-
-        assert (await eventually(planned, what="evaluations to know the verified model"))["requests"] == []
+        registry_id = await _below_thresholds_and_planned(client)
         order = {"reference": f"ORDER-{secrets.token_hex(3)}", "extra_domains": ["cyber_offence"], "reason": "e2e"}
         requested = await client.post(
-            f"{URLS['evaluations']}/v1/plans/{registry_id}/regulator-requests", json=order, headers=officer
+            f"{URLS['evaluations']}/v1/plans/{registry_id}/regulator-requests", json=order, headers=OFFICER
         )
         assert requested.status_code == 201, requested.text
         [request] = requested.json()["requests"]
@@ -193,31 +200,21 @@ async def test_a_regulator_request_reaches_the_lab_and_every_service_is_scrapabl
 async def test_a_designated_model_is_re_verified_and_gets_the_evaluations_its_new_tier_requires(
     infra: Infrastructure, registry: dict[str, ServiceProcess]
 ) -> None:
-    body = registration()  # 6.3e24 FLOP: below the reportable threshold, so no evaluation is required
     async with httpx.AsyncClient(timeout=10) as client:
-        accepted = await client.post(f"{URLS['intake']}/v1/registrations", json=body, headers=as_registrant(body))
-        assert accepted.status_code == 201, accepted.text
-        registry_id = accepted.json()["registry_id"]
-        officer = bearer("officer", subject="officer-e2e")
-
-        async def plans() -> Any:
-            answer = await client.get(f"{URLS['evaluations']}/v1/plans/{registry_id}", headers=officer)
-            return answer.json() if answer.status_code == 200 else None
-
-        assert (await eventually(plans, what="the first plan"))["requests"] == []
+        registry_id = await _below_thresholds_and_planned(client)
         designated = await client.post(
             f"{URLS['intake']}/v1/registrations/{registry_id}/designation",
             json={"designated": True, "reason": "general-purpose reach"},
-            headers=officer,
+            headers=OFFICER,
         )
         assert designated.status_code == 201, designated.text
 
         async def reportable_domains_requested() -> Any:
-            planned = await plans()
+            planned = await _plans(client, registry_id)
             domains = sorted(r["domain"] for r in planned["requests"]) if planned else []
             return domains or None
 
         domains = await eventually(reportable_domains_requested, what="the designated model's evaluations")
         assert domains == ["chem_bio", "cyber_offence", "safeguard_robustness"]  # the reportable tier's
-        verified = await client.get(f"{URLS['verification']}/v1/verifications/{registry_id}", headers=officer)
+        verified = await client.get(f"{URLS['verification']}/v1/verifications/{registry_id}", headers=OFFICER)
         assert "designat" in verified.text
