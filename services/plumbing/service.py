@@ -104,6 +104,9 @@ def make_broker(settings: ServiceSettings) -> KafkaBroker:
         enable_idempotence=True,
         acks="all",
         security=security,
+        # Topics are provisioned (devstack, the k8s topics job) with their partitions, retention and ACLs; a
+        # service creating one would get defaults, and under ACLs it is refused (and logged) anyway.
+        allow_auto_create_topics=False,
         logger=logging.getLogger(f"faststream.{settings.service_name}"),
         log_level=logging.DEBUG,  # per-message "Received/Processed" lines only when debugging
     )
