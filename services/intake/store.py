@@ -167,6 +167,35 @@ async def set_designation(conn: asyncpg.Connection, registry_id: str, *, designa
     )
 
 
+async def rebuttals_of(conn: asyncpg.Connection, registry_id: str, designation_id: str | None) -> list[str]:
+    """The rebuttals filed against one designation decision, oldest first."""
+    rows = await conn.fetch(
+        "SELECT filing_id FROM filings WHERE registry_id = $1 AND kind = 'designation_rebuttal'"
+        " AND record ->> 'designation_id' = $2 ORDER BY filed_at",
+        registry_id,
+        designation_id,
+    )
+    return [r["filing_id"] for r in rows]
+
+
+async def designations(pool: asyncpg.Pool, *, awaiting_only: bool) -> list[asyncpg.Record]:
+    """Models with a designation decision, each with the rebuttals filed against the decision in force."""
+    return list(
+        await pool.fetch(
+            "SELECT m.registry_id, m.organisation_id, m.model_name, m.designated, m.designation_id,"
+            " coalesce(array_agg(f.filing_id ORDER BY f.filed_at) FILTER (WHERE f.filing_id IS NOT NULL), '{}')"
+            " AS rebuttal_ids,"
+            " coalesce(array_agg(f.filed_at ORDER BY f.filed_at) FILTER (WHERE f.filing_id IS NOT NULL), '{}')"
+            " AS rebuttal_times"
+            " FROM models m LEFT JOIN filings f ON f.registry_id = m.registry_id AND f.kind = 'designation_rebuttal'"
+            " AND f.record ->> 'designation_id' = m.designation_id"
+            " WHERE m.designation_id IS NOT NULL GROUP BY m.registry_id"
+            " HAVING NOT $1 OR count(f.filing_id) > 0 ORDER BY m.registry_id",
+            awaiting_only,
+        )
+    )
+
+
 async def first_submitted_at(conn: asyncpg.Connection, registry_id: str) -> datetime | None:
     value: datetime | None = await conn.fetchval(
         "SELECT submitted_at FROM model_versions WHERE registry_id = $1 AND version = 1", registry_id

@@ -75,8 +75,14 @@ async def test_an_officer_designates_the_developer_rebuts_and_the_officer_revoke
     )
     assert [f["filing_id"] for f in listed.json()] == [rebutted.json()["rebuttal_id"]]
 
+    # The rebuttal awaits a decision in the officers' list.
+    awaiting = await _awaiting(intake)
+    assert awaiting[registry_id]["rebuttals"][0]["rebuttal_id"] == rebutted.json()["rebuttal_id"]
+    assert awaiting[registry_id]["designation_id"] == designation["designation_id"]
+
     revoked = await intake.post(url, json={"designated": False, "reason": "the rebuttal holds"}, headers=OFFICER)
-    assert revoked.status_code == 201
+    assert revoked.status_code == 201 and revoked.json()["upheld"] is False
+    assert registry_id not in await _awaiting(intake)
     assert [e["designated"] for e in await _designation_events(infra, registry_id)] == [True, False]
     assert (await intake.get(f"/v1/registrations/{registry_id}", headers=developer)).json()["designated"] is False
     assert "ModelDesignationChanged" in await events_about(infra, registry_id)
@@ -119,3 +125,35 @@ async def test_who_may_do_what_and_bad_input(intake: httpx.AsyncClient) -> None:
     other = registrant(full_registration()["developer"])
     stranger = await intake.post(f"{url}/rebuttals", json={"arguments": "not yours"}, headers=other)
     assert stranger.status_code == 404  # another organisation's model does not exist for it
+
+
+async def _awaiting(intake: httpx.AsyncClient) -> dict[str, Any]:
+    answer = await intake.get("/v1/designations", params={"awaiting_decision": "true"}, headers=OFFICER)
+    assert answer.status_code == 200, answer.text
+    return {d["registry_id"]: d for d in answer.json()}
+
+
+async def test_an_officer_upholds_a_rebutted_designation(intake: httpx.AsyncClient) -> None:
+    infra: Infrastructure = intake.infra  # type: ignore[attr-defined]
+    registry_id, developer = await _registered(intake)
+    url = f"/v1/registrations/{registry_id}/designation"
+    first = (await intake.post(url, json={"designated": True, "reason": "reach"}, headers=OFFICER)).json()
+    await intake.post(f"{url}/rebuttals", json={"arguments": "narrow model"}, headers=developer)
+    assert registry_id in await _awaiting(intake)
+
+    upheld = await intake.post(url, json={"designated": True, "reason": "the reach is shown"}, headers=OFFICER)
+    assert upheld.status_code == 201 and upheld.json()["upheld"] is True
+    assert upheld.json()["designation_id"] != first["designation_id"]
+    assert registry_id not in await _awaiting(intake)  # answered by the new decision
+    listed = (await intake.get("/v1/designations", headers=bearer("analyst"))).json()
+    [entry] = [d for d in listed if d["registry_id"] == registry_id]
+    assert (entry["designated"], entry["designation_id"], entry["rebuttals"]) == (
+        True,
+        upheld.json()["designation_id"],
+        [],
+    )
+    assert [e["designated"] for e in await _designation_events(infra, registry_id)] == [True, True]
+    # Upheld with no new rebuttal: nothing to decide.
+    again = await intake.post(url, json={"designated": True, "reason": "again"}, headers=OFFICER)
+    assert again.status_code == 409
+    assert (await intake.get("/v1/designations", headers=developer)).status_code == 403

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from registry_contracts import new_envelope
 from registry_contracts.events.intake import ModelDesignationChanged
@@ -42,14 +42,19 @@ async def submit_designation(
     caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ADMIN))],
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    """201 with the decision (DES-...); 409 when the model is already in that state (nothing to decide)."""
+    """201 with the decision (DES-...). `designated: true` on a designated model upholds the designation after the
+    developer's rebuttal (a new decision, so the rebuttal no longer awaits one); otherwise 409 when the model is
+    already in that state (nothing to decide)."""
     state = service(request)
 
     async def work(conn: asyncpg.Connection, now: datetime) -> dict[str, Any]:
         model = await store.lock_model(conn, registry_id)
         if model is None or model["current_version"] < 1:
             raise not_found(f"model is registered as {registry_id}")
-        if model["designated"] == body.designated:
+        upholding = bool(model["designated"] and body.designated) and bool(
+            await store.rebuttals_of(conn, registry_id, model["designation_id"])
+        )
+        if model["designated"] == body.designated and not upholding:
             state_now = "designated" if body.designated else "not designated"
             raise ProblemError(
                 409,
@@ -89,6 +94,7 @@ async def submit_designation(
             "designation_id": designation_id,
             "registry_id": registry_id,
             "designated": body.designated,
+            "upheld": upholding,
             "event_id": str(envelope.id),
         }
 
@@ -155,3 +161,31 @@ async def submit_designation_rebuttal(
         work=work,
         location="/v1/filings/{rebuttal_id}",
     )
+
+
+@router.get("/designations", tags=["designation"], summary="Designated models and the rebuttals awaiting a decision")
+async def list_designations(
+    request: Request,
+    caller: Annotated[Principal, Depends(require(Role.OFFICER, Role.ANALYST, Role.ADMIN))],
+    awaiting_decision: bool = Query(
+        default=False, description="Only models whose developer rebutted the decision in force."
+    ),
+) -> list[dict[str, Any]]:
+    """Every model the regulator has decided about, with the decision in force and the rebuttals filed against it
+    (`awaiting_decision`: at least one). An officer then revokes the designation or upholds it (a new decision)."""
+    rows = await store.designations(service(request).db, awaiting_only=awaiting_decision)
+    return [
+        {
+            "registry_id": r["registry_id"],
+            "organisation_id": r["organisation_id"],
+            "model_name": r["model_name"],
+            "designated": r["designated"],
+            "designation_id": r["designation_id"],
+            "rebuttals": [
+                {"rebuttal_id": rebuttal_id, "filed_at": filed_at}
+                for rebuttal_id, filed_at in zip(r["rebuttal_ids"], r["rebuttal_times"], strict=True)
+            ],
+            "awaiting_decision": bool(r["rebuttal_ids"]),
+        }
+        for r in rows
+    ]
