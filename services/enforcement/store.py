@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from services.plumbing.db import hold_lock
+
 from .domain import ActionTaken, Case, CaseChange
 
 
@@ -43,9 +45,7 @@ async def open_case_for(conn: asyncpg.Connection, model_key: str, rule: str) -> 
 async def lock_case_key(conn: asyncpg.Connection, model_key: str, rule: str) -> None:
     """Serialise this transaction with others on the same (model, rule) until it ends: a case opened by one is
     seen by the next (the consumers get this from Kafka's ordering by key; officers' requests need the lock)."""
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"enforcement-case\n{model_key}\n{rule}"
-    )
+    await hold_lock(conn, f"enforcement-case\n{model_key}\n{rule}")
 
 
 async def decision_for(conn: asyncpg.Connection, source_id: uuid.UUID) -> asyncpg.Record | None:

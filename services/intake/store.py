@@ -10,6 +10,7 @@ import asyncpg
 
 from registry_contracts import Envelope
 from registry_contracts.topics import INTAKE_FILINGS
+from services.plumbing.db import hold_lock
 from services.plumbing.outbox import enqueue
 
 
@@ -24,7 +25,7 @@ class DuplicateModelError(Exception):
 
 async def lock_idempotency_key(conn: asyncpg.Connection, scope: str, key: str) -> None:
     """Serialise concurrent retries of one key until this transaction ends."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{scope}\n{key}")
+    await hold_lock(conn, f"{scope}\n{key}")
 
 
 async def find_idempotent_response(conn: asyncpg.Connection, scope: str, key: str) -> asyncpg.Record | None:

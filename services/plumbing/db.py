@@ -71,6 +71,12 @@ async def migrate(pool: asyncpg.Pool, *, schema: str, directory: Path, ledger: s
     return applied_now
 
 
+async def hold_lock(conn: asyncpg.Connection, name: str) -> None:
+    """Wait for the advisory lock named `name`, then hold it until this transaction ends (across every replica):
+    transactions on the same name run one after another."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", name)
+
+
 async def take_turn(conn: asyncpg.Connection, job: str) -> bool:
     """Whether this transaction may do `job` now: one transaction at a time across every replica (a
     transaction-level advisory lock, released at commit). Callers that lose simply try again later."""

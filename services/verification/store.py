@@ -11,6 +11,7 @@ import asyncpg
 from registry_contracts import ComputeVerified, Envelope
 from registry_contracts.events.intake import ComputeAttested, ModelDesignationChanged, TrainingNoticeFiled
 from registry_contracts.topics import VERIFICATION_OUTCOMES
+from services.plumbing.db import hold_lock
 from services.plumbing.outbox import enqueue
 
 from .domain import DesignationDecision, DesignationEffect
@@ -46,7 +47,7 @@ async def lock_organisation(conn: asyncpg.Connection, organisation_id: str) -> N
     A registration and an attestation of the same run may be handled at the same moment (different
     partitions, different replicas); whichever commits second then sees the first, so neither misses it.
     """
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verification-org:' || $1))", organisation_id)
+    await hold_lock(conn, f"verification-org:{organisation_id}")
 
 
 async def lock_model(conn: asyncpg.Connection, registry_id: str) -> None:
@@ -54,7 +55,7 @@ async def lock_model(conn: asyncpg.Connection, registry_id: str) -> None:
 
     Taken after `lock_organisation` wherever both are taken, so that a registration and a designation handled at
     the same moment cannot both miss each other (whichever commits second sees the first)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('verification-model:' || $1))", registry_id)
+    await hold_lock(conn, f"verification-model:{registry_id}")
 
 
 async def save_declaration(
