@@ -68,6 +68,12 @@ FORMS: dict[str, type[CaseWrite]] = {
     "actions": ActionBody,
 }
 _PROCESS_SECRET = secrets.token_bytes(32)
+# Every desk page: never cached (it shows a signed-in officer's data), own resources only, never framed.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; form-action 'self'",
+    "X-Frame-Options": "DENY",
+}
 LOGIN_COOKIE = "desk_sign_in"  # a random value tying the sign-in form to this browser
 
 
@@ -104,9 +110,7 @@ def _page(request: Request, template: str, principal: Principal, status_code: in
         "csrf": csrf_token(request, request.cookies[COOKIE]),
     }
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; form-action 'self'"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.update(PAGE_HEADERS)
     return response
 
 
@@ -125,9 +129,7 @@ def _login_page(request: Request, target: str, error: str | None, status_code: i
     response.set_cookie(
         LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=settings.desk_cookie_secure, path="/desk"
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; style-src 'self'; form-action 'self'"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.update(PAGE_HEADERS)
     return response
 
 

@@ -262,7 +262,6 @@ async def evaluations_metrics(state: ServiceState) -> list[Metric]:
         for topic, count in lab_consumer.in_flight.items():
             in_flight[topic] = in_flight.get(topic, 0) + count
     lag = await consumer_lag(reader, in_flight)
-    lag.pop("total")
     return [
         Metric("evaluation_requests", "Evaluation requests by status.", counts["by_status"], "status"),
         Metric("evaluation_requests_overdue", "Open requests past their deadline.", counts["overdue"]),

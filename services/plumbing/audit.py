@@ -160,8 +160,12 @@ async def verify_chain(
         if len(rows) < batch_size:
             break
     unchained = await pool.fetchval("SELECT count(*) FROM audit_log WHERE position IS NULL")
-    answer: dict[str, Any] = {"intact": True, "entries_checked": checked, "first_broken_position": None}
-    answer["unchained"] = unchained
+    answer: dict[str, Any] = {
+        "intact": True,
+        "entries_checked": checked,
+        "first_broken_position": None,
+        "unchained": unchained,
+    }
     if anchor is not None:
         position, anchored_hash = anchor
         held = await pool.fetchval("SELECT encode(entry_hash, 'hex') FROM audit_log WHERE position = $1", position)

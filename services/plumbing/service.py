@@ -275,7 +275,7 @@ def build_service_app(
         if wants_prometheus(output, request.headers.get("accept", "")):
             return PlainTextResponse(as_prometheus(name, collected), media_type=PROMETHEUS_CONTENT_TYPE)
         answer = {"service": name, **as_json(collected)}
-        answer["consumer_lag"] |= {"total": sum(answer["consumer_lag"].values())}
+        answer["consumer_lag"]["total"] = sum(answer["consumer_lag"].values())
         return answer
 
     auditors = [Depends(require(Role.ANALYST, Role.ADMIN))]
@@ -320,7 +320,6 @@ async def collect_metrics(state: ServiceState) -> list[Metric]:
     lag = await consumer_lag(
         getattr(state.subscriber, "consumer", None), state.consumer.in_flight if state.consumer else {}
     )
-    lag.pop("total")
     return [
         Metric(
             "counters", "Events this process counted since it started.", state.counters.snapshot(), "name", "counter"
@@ -338,10 +337,10 @@ async def collect_metrics(state: ServiceState) -> list[Metric]:
 async def consumer_lag(consumer: Any, in_flight: Mapping[str, int]) -> dict[str, int]:
     """Messages this replica has not yet applied, per subscribed topic: those between its position and the
     partition's end in its assigned partitions (a partition not fetched from yet is left out), plus those being
-    handled now; and their total."""
+    handled now."""
     lag: dict[str, int] = {topic: count for topic, count in in_flight.items() if count}
     if consumer is None:
-        return lag | {"total": sum(lag.values())}
+        return lag
     partitions = sorted(consumer.assignment())
     try:
         # Asked of the broker: the high watermark a fetch last brought back is stale for a partition whose
@@ -361,7 +360,7 @@ async def consumer_lag(consumer: Any, in_flight: Mapping[str, int]) -> dict[str,
         except (TimeoutError, AssertionError):  # AssertionError: revoked by a rebalance meanwhile
             continue
         lag[partition.topic] = lag.get(partition.topic, 0) + max(end - position, 0)
-    return lag | {"total": sum(lag.values())}
+    return lag
 
 
 def run_service(app: FastAPI, settings: ServiceSettings) -> None:
